@@ -1,0 +1,114 @@
+package media
+
+import (
+	"fmt"
+	"time"
+)
+
+// Grid is the channel clock's segment and part grid.
+//
+// Invariant (Validate): Segment is a whole multiple of Part, and both are
+// whole numbers of 90 kHz ticks.
+type Grid struct {
+	Segment time.Duration // D, default 2 s
+	Part    time.Duration // P, default 500 ms
+}
+
+// Validate reports whether the grid is usable.
+func (g Grid) Validate() error {
+	if g.Segment <= 0 || g.Part <= 0 {
+		return fmt.Errorf("segment (%v) and part (%v) durations must be positive", g.Segment, g.Part)
+	}
+	if g.Part > g.Segment || g.Segment%g.Part != 0 {
+		return fmt.Errorf("segment duration %v must be a whole multiple of part duration %v", g.Segment, g.Part)
+	}
+	if Ticks(g.Part) == 0 || time.Duration(Ticks(g.Part))*time.Second/Timescale != g.Part {
+		return fmt.Errorf("part duration %v is not a whole number of 90 kHz ticks", g.Part)
+	}
+	return nil
+}
+
+// SegmentTicks returns D in 90 kHz ticks.
+func (g Grid) SegmentTicks() int64 { return Ticks(g.Segment) }
+
+// PartTicks returns P in 90 kHz ticks.
+func (g Grid) PartTicks() int64 { return Ticks(g.Part) }
+
+// PartsPerSegment returns D/P.
+func (g Grid) PartsPerSegment() int { return int(g.Segment / g.Part) }
+
+// SegmentAt returns the number of the segment that contains channel time t.
+func (g Grid) SegmentAt(t int64) int64 { return floorDiv(t, g.SegmentTicks()) }
+
+// PartAt returns the segment and part index that contain channel time t.
+func (g Grid) PartAt(t int64) (seg int64, part int) {
+	seg = g.SegmentAt(t)
+	part = int((t - seg*g.SegmentTicks()) / g.PartTicks())
+	return seg, part
+}
+
+// SegmentStart returns the channel time at which segment n starts.
+func (g Grid) SegmentStart(n int64) int64 { return n * g.SegmentTicks() }
+
+// PartStart returns the channel time at which part p of segment n starts.
+func (g Grid) PartStart(n int64, p int) int64 {
+	return n*g.SegmentTicks() + int64(p)*g.PartTicks()
+}
+
+// Ticks converts a duration to 90 kHz ticks, truncating.
+func Ticks(d time.Duration) int64 { return int64(d) * Timescale / int64(time.Second) }
+
+// Duration converts 90 kHz ticks to a duration.
+func Duration(ticks int64) time.Duration {
+	return time.Duration(ticks) * time.Second / Timescale
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// Epoch is a channel's clock origin: the wall time of channel time zero.
+// It is decided when the channel first receives media and persisted, so
+// numbering continues across publisher sessions and process restarts.
+type Epoch struct {
+	Wall time.Time
+}
+
+// Mapping maps one publisher session's source timestamps onto the channel
+// clock: channel = source + Offset. It also ties channel time to the wall
+// clock at which the session's first keyframe reached ingest, which is where
+// EXT-X-PROGRAM-DATE-TIME and latency figures come from.
+type Mapping struct {
+	Offset     int64     // ticks added to source timestamps
+	Anchor     int64     // channel time of the session's first keyframe (a grid boundary)
+	AnchorWall time.Time // wall time at which that keyframe reached ingest
+}
+
+// ToChannel maps a source timestamp to channel time.
+func (m Mapping) ToChannel(src int64) int64 { return src + m.Offset }
+
+// WallAt returns the ingest wall time of channel time t within the session.
+func (m Mapping) WallAt(t int64) time.Time {
+	return m.AnchorWall.Add(Duration(t - m.Anchor))
+}
+
+// NewMapping decides the mapping for a session whose first keyframe has
+// source timestamp srcPTS and reached ingest at wall. The keyframe lands on
+// the grid boundary at or before its wall-clock position relative to the
+// epoch, but never at or before notBefore (the end of what the channel has
+// already emitted), so channel time never goes back.
+func NewMapping(g Grid, epoch Epoch, srcPTS int64, wall time.Time, notBefore int64) Mapping {
+	d := g.SegmentTicks()
+	target := floorDiv(Ticks(wall.Sub(epoch.Wall)), d) * d
+	if target < notBefore {
+		target = (floorDiv(notBefore-1, d) + 1) * d
+	}
+	if target < 0 {
+		target = 0
+	}
+	return Mapping{Offset: target - srcPTS, Anchor: target, AnchorWall: wall}
+}
