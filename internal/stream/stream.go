@@ -215,8 +215,15 @@ func (p *Publisher) Close() {
 
 // NewReader returns a reader that sees the active session (from its next
 // keyframe) and every later one. Close it when done.
-func (s *Stream) NewReader() *Reader {
-	r := &Reader{s: s, limit: s.cfg.ReaderQueue, notify: make(chan struct{}, 1), resync: true}
+func (s *Stream) NewReader() *Reader { return s.NewReaderSize(s.cfg.ReaderQueue) }
+
+// NewReaderSize is NewReader with a queue of n units instead of the
+// configured default.
+func (s *Stream) NewReaderSize(n int) *Reader {
+	if n <= 0 {
+		n = s.cfg.ReaderQueue
+	}
+	r := &Reader{s: s, limit: n, notify: make(chan struct{}, 1), resync: true}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
