@@ -1,0 +1,387 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"onair/internal/config"
+	"onair/internal/control"
+	"onair/internal/ingest"
+	"onair/internal/live"
+	"onair/internal/media"
+	"onair/internal/objstore"
+	"onair/internal/packager"
+	"onair/internal/store"
+	"onair/internal/stream"
+	"onair/internal/transcode"
+)
+
+
+// channels runs every enabled channel: its stream and its transcode
+// pipeline. It implements control.Manager and ingest.Router.
+type channels struct {
+	cfg   config.Config
+	st    *store.Store
+	objs  objstore.Store
+	index *live.Index
+	pkg   *packager.Packager
+	log   *slog.Logger
+	reg   prometheus.Registerer
+
+	// Bound ingest addresses, for ingest URLs.
+	rtmpAddr, srtAddr net.Addr
+
+	mu      sync.Mutex
+	ctx     context.Context // parent of every channel's goroutines; set by run
+	wg      sync.WaitGroup
+	running map[string]*channelRun
+	byKey   map[string]string
+}
+
+type channelRun struct {
+	rec    store.Channel
+	grid   media.Grid
+	stream *stream.Stream
+	pipe   *transcode.Pipeline
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newChannels(cfg config.Config, st *store.Store, objs objstore.Store, index *live.Index, pkg *packager.Packager, log *slog.Logger, reg prometheus.Registerer) *channels {
+	return &channels{cfg: cfg, st: st, objs: objs, index: index, pkg: pkg, log: log, reg: reg,
+		running: map[string]*channelRun{}, byKey: map[string]string{}}
+}
+
+// run starts every enabled channel and stops them all when ctx ends.
+func (m *channels) run(ctx context.Context) error {
+	m.mu.Lock()
+	m.ctx = ctx
+	m.mu.Unlock()
+	recs, err := m.st.ListChannels(ctx)
+	if err != nil {
+		return fmt.Errorf("load channels: %w", err)
+	}
+	for _, rec := range recs {
+		if rec.Enabled {
+			if err := m.start(ctx, rec); err != nil {
+				m.log.Error("channel did not start", "channel", rec.Name, "err", err)
+			}
+		}
+	}
+	<-ctx.Done()
+	m.mu.Lock()
+	for name, run := range m.running {
+		run.cancel()
+		run.stream.Close()
+		delete(m.running, name)
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+	return nil
+}
+
+// start begins running a channel. The caller must not hold m.mu.
+func (m *channels) start(ctx context.Context, rec store.Channel) error {
+	grid := m.cfg.Grid(rec.LowLatency)
+	epoch, _, err := m.st.Epoch(ctx, rec.Name)
+	if err != nil {
+		return err
+	}
+	ich := m.index.Channel(rec.Name, grid)
+	if !epoch.Wall.IsZero() {
+		ich.SetEpoch(epoch)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ctx == nil || m.ctx.Err() != nil {
+		return errors.New("server is shutting down")
+	}
+	if _, ok := m.running[rec.Name]; ok {
+		return nil
+	}
+	runCtx, cancel := context.WithCancel(m.ctx)
+	name := rec.Name
+	st, err := stream.New(stream.Config{
+		Grid:  grid,
+		Epoch: epoch,
+		OnEpoch: func(e media.Epoch) {
+			ich.SetEpoch(e)
+			// Persist off the writer's path; first writer wins in the store.
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				pctx, pcancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
+				defer pcancel()
+				if got, err := m.st.SetEpoch(pctx, name, e); err != nil {
+					m.log.Error("could not persist channel clock epoch", "channel", name, "err", err)
+				} else if !got.Wall.Equal(e.Wall) {
+					m.log.Warn("channel clock epoch already stored by another writer", "channel", name, "stored", got.Wall)
+				}
+			}()
+		},
+	})
+	if err != nil {
+		cancel()
+		return err
+	}
+	tcfg := transcode.Config{
+		FFmpeg:      m.cfg.Transcode.FFmpeg,
+		Ladder:      m.cfg.Transcode.Ladder,
+		Passthrough: m.cfg.Transcode.Passthrough,
+		Grid:        grid,
+		LowLatency:  rec.LowLatency,
+		Threads:     m.cfg.Transcode.Threads,
+	}
+	pipe, err := transcode.NewPipeline(name, tcfg, st, packagerOutput{m.pkg}, m.log.With("channel", name), m.reg)
+	if err != nil {
+		cancel()
+		return err
+	}
+	run := &channelRun{rec: rec, grid: grid, stream: st, pipe: pipe, cancel: cancel, done: make(chan struct{})}
+	m.running[name] = run
+	m.byKey[rec.StreamKey] = name
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer close(run.done)
+		if err := pipe.Run(runCtx); err != nil {
+			m.log.Error("transcode pipeline stopped", "channel", name, "err", err)
+		}
+	}()
+	m.log.Info("channel started", "channel", name, "segment", grid.Segment, "part", grid.Part)
+	return nil
+}
+
+// stop ends a running channel: its publisher is cut and its pipeline ends.
+func (m *channels) stop(name string) {
+	m.mu.Lock()
+	run, ok := m.running[name]
+	if ok {
+		delete(m.running, name)
+		delete(m.byKey, run.rec.StreamKey)
+	}
+	m.mu.Unlock()
+	if !ok {
+		return
+	}
+	run.cancel()
+	run.stream.Close()
+	<-run.done
+	m.log.Info("channel stopped", "channel", name)
+}
+
+// Route implements ingest.Router.
+func (m *channels) Route(key string) (ingest.Target, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	name, ok := m.byKey[key]
+	if !ok {
+		return ingest.Target{}, ingest.ErrUnknownKey
+	}
+	run := m.running[name]
+	return ingest.Target{Channel: name, Stream: run.stream, Passphrase: run.rec.SRTPassphrase}, nil
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand never fails on Linux
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// CreateChannel implements control.Manager.
+func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, baseURL string) (control.Channel, error) {
+	if !control.ValidChannelName(spec.Name) {
+		return control.Channel{}, fmt.Errorf("%w: channel name %q: use 1-63 lowercase letters, digits and '-', starting with a letter or digit", control.ErrInvalid, spec.Name)
+	}
+	rec := store.Channel{
+		Name:          spec.Name,
+		StreamKey:     spec.Name + "-" + randomToken(10),
+		SRTPassphrase: randomToken(15),
+		Enabled:       true,
+		LowLatency:    spec.LowLatency,
+		CreatedAt:     time.Now().UTC().Truncate(time.Millisecond),
+	}
+	if err := m.st.CreateChannel(ctx, rec); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return control.Channel{}, fmt.Errorf("%w: channel %s already exists", control.ErrConflict, spec.Name)
+		}
+		return control.Channel{}, err
+	}
+	if err := m.start(ctx, rec); err != nil {
+		return control.Channel{}, err
+	}
+	m.log.Info("channel created", "channel", rec.Name, "low_latency", rec.LowLatency)
+	return m.status(rec, baseURL), nil
+}
+
+// GetChannel implements control.Manager.
+func (m *channels) GetChannel(ctx context.Context, name, baseURL string) (control.Channel, error) {
+	rec, err := m.st.GetChannel(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return control.Channel{}, fmt.Errorf("%w: channel %s", control.ErrNotFound, name)
+	}
+	if err != nil {
+		return control.Channel{}, err
+	}
+	return m.status(rec, baseURL), nil
+}
+
+// ListChannels implements control.Manager.
+func (m *channels) ListChannels(ctx context.Context, baseURL string) ([]control.Channel, error) {
+	recs, err := m.st.ListChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]control.Channel, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, m.status(rec, baseURL))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// DeleteChannel implements control.Manager.
+func (m *channels) DeleteChannel(ctx context.Context, name string) error {
+	if err := m.st.DeleteChannel(ctx, name); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: channel %s", control.ErrNotFound, name)
+		}
+		return err
+	}
+	m.stop(name)
+	m.index.Remove(name)
+	// Media objects go in the background; a name reused later starts a
+	// new clock, so nothing may be left to collide with.
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		keys, err := m.objs.List(dctx, name+"/")
+		if err != nil {
+			m.log.Warn("could not list deleted channel's objects", "channel", name, "err", err)
+			return
+		}
+		for _, k := range keys {
+			if err := m.objs.Delete(dctx, k); err != nil {
+				m.log.Warn("could not delete object", "channel", name, "key", k, "err", err)
+			}
+		}
+	}()
+	m.log.Info("channel deleted", "channel", name)
+	return nil
+}
+
+// SetChannelEnabled implements control.Manager.
+func (m *channels) SetChannelEnabled(ctx context.Context, name string, enabled bool, baseURL string) (control.Channel, error) {
+	rec, err := m.st.GetChannel(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return control.Channel{}, fmt.Errorf("%w: channel %s", control.ErrNotFound, name)
+	}
+	if err != nil {
+		return control.Channel{}, err
+	}
+	if rec.Enabled != enabled {
+		rec.Enabled = enabled
+		if err := m.st.PutChannel(ctx, rec); err != nil {
+			return control.Channel{}, err
+		}
+	}
+	if enabled {
+		if err := m.start(ctx, rec); err != nil {
+			return control.Channel{}, err
+		}
+	} else {
+		m.stop(name)
+	}
+	return m.status(rec, baseURL), nil
+}
+
+// status assembles what the API shows for a channel.
+func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
+	c := control.Channel{Name: rec.Name, Enabled: rec.Enabled, LowLatency: rec.LowLatency, CreatedAt: rec.CreatedAt, State: control.StateStopped}
+	host := m.cfg.HTTP.PublicHost
+	if host == "" {
+		if u, err := url.Parse(baseURL); err == nil {
+			host = u.Hostname()
+		}
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	if m.rtmpAddr != nil {
+		c.Ingest.RTMPURL = fmt.Sprintf("rtmp://%s/live/%s", net.JoinHostPort(host, port(m.rtmpAddr)), rec.StreamKey)
+	}
+	c.Ingest.StreamKey = rec.StreamKey
+	if m.srtAddr != nil {
+		c.Ingest.SRTURL = fmt.Sprintf("srt://%s?streamid=%s&passphrase=%s&pbkeylen=16", net.JoinHostPort(host, port(m.srtAddr)), url.QueryEscape(rec.StreamKey), url.QueryEscape(rec.SRTPassphrase))
+	}
+	c.Ingest.SRTStreamID = rec.StreamKey
+	c.Ingest.SRTPassphrase = rec.SRTPassphrase
+	base := strings.TrimSuffix(baseURL, "/")
+	c.Playback.HLS = base + "/live/" + rec.Name + "/master.m3u8"
+	c.Playback.DASH = base + "/live/" + rec.Name + "/manifest.mpd"
+	c.Playback.Page = base + "/channels/" + rec.Name
+
+	m.mu.Lock()
+	run, ok := m.running[rec.Name]
+	m.mu.Unlock()
+	if !ok {
+		return c
+	}
+	c.State = control.StateIdle
+	h := run.stream.Health()
+	if h.Active {
+		c.State = control.StateLive
+		in := &control.Input{Source: h.Source, Since: h.Since, Bitrate: int64(h.Bitrate), FPS: h.FPS, LastFrame: h.LastFrame}
+		if v := h.Video; v != nil {
+			in.Codec, in.Width, in.Height = string(v.Codec), v.Width, v.Height
+		}
+		if a := h.Audio; a != nil {
+			in.Audio = &control.InputAudio{Codec: string(a.Codec), SampleRate: a.SampleRate, Channels: a.Channels}
+		}
+		c.Input = in
+	}
+	if ich, ok := m.index.Lookup(rec.Name); ok {
+		now := time.Now()
+		for _, r := range ich.Renditions() {
+			snap := r.Snapshot()
+			rs := control.Rendition{Name: snap.Info.Name, Width: snap.Info.Width, Height: snap.Info.Height, FPS: snap.Info.FPS,
+				Bandwidth: int64(snap.Info.Bandwidth), Codecs: snap.Info.Codecs}
+			for i := len(snap.Segments) - 1; i >= 0; i-- {
+				if snap.Segments[i].Complete {
+					n := snap.Segments[i].Number
+					rs.LastSegment = &n
+					break
+				}
+			}
+			if lc := r.LastChange(); !lc.IsZero() {
+				rs.ManifestAgeSeconds = now.Sub(lc).Seconds()
+			}
+			c.Renditions = append(c.Renditions, rs)
+		}
+	}
+	ts := run.pipe.Status()
+	c.Transcoder = transcoderStatus(ts)
+	return c
+}
+
+func port(a net.Addr) string {
+	_, p, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return ""
+	}
+	return p
+}

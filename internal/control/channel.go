@@ -1,0 +1,144 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors a Manager wraps so the API can choose the status code:
+// ErrNotFound -> 404, ErrConflict -> 409, ErrInvalid -> 400. The wrapped
+// error's full text is sent to the client, so wrap with a message fit for an
+// operator, e.g. fmt.Errorf("channel %q: %w", name, ErrNotFound). Any other
+// error is a 500 whose text is only logged.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+	ErrInvalid  = errors.New("invalid")
+)
+
+// Channel states as reported in Channel.State.
+const (
+	StateIdle    = "idle"    // enabled, no publisher connected
+	StateLive    = "live"    // enabled, a publisher is connected
+	StateStopped = "stopped" // disabled: publishers are refused
+)
+
+// ChannelSpec is what a client sends to create a channel.
+type ChannelSpec struct {
+	// Name is the channel's identity in URLs; see ValidChannelName.
+	Name string `json:"name"`
+	// LowLatency selects LL-HLS parts and a shorter live delay.
+	LowLatency bool `json:"low_latency,omitempty"`
+}
+
+// Channel is a channel's configuration and runtime state as the API shows it.
+type Channel struct {
+	Name       string    `json:"name"`
+	Enabled    bool      `json:"enabled"`
+	LowLatency bool      `json:"low_latency"`
+	CreatedAt  time.Time `json:"created_at"`
+	Ingest     Ingest    `json:"ingest"`
+	Playback   Playback  `json:"playback"`
+	// State is StateIdle, StateLive or StateStopped.
+	State      string      `json:"state"`
+	Input      *Input      `json:"input,omitempty"`
+	Renditions []Rendition `json:"renditions,omitempty"`
+	Transcoder *Transcoder `json:"transcoder,omitempty"`
+}
+
+// Ingest tells a broadcaster where to push. URLs are absolute and use the
+// host the API was reached on.
+type Ingest struct {
+	// RTMPURL is the full publish URL, rtmp://host:port/live/KEY.
+	RTMPURL string `json:"rtmp_url"`
+	// StreamKey is the secret last path element of RTMPURL, for encoders
+	// that take server and key separately.
+	StreamKey string `json:"stream_key"`
+	// SRTURL is srt://host:port?streamid=...&passphrase=... (caller mode).
+	SRTURL        string `json:"srt_url,omitempty"`
+	SRTStreamID   string `json:"srt_stream_id,omitempty"`
+	SRTPassphrase string `json:"srt_passphrase,omitempty"`
+}
+
+// Playback holds absolute viewer URLs.
+type Playback struct {
+	HLS  string `json:"hls"`  // .../live/NAME/master.m3u8
+	DASH string `json:"dash"` // .../live/NAME/manifest.mpd
+	Page string `json:"page"` // .../channels/NAME (dashboard player)
+}
+
+// Input describes the active publisher session's media.
+type Input struct {
+	Source    string    `json:"source"` // e.g. "rtmp 192.0.2.7:50212"
+	Since     time.Time `json:"since"`
+	Codec     string    `json:"codec,omitempty"` // video codec, e.g. "h264"
+	Width     int       `json:"width,omitempty"`
+	Height    int       `json:"height,omitempty"`
+	FPS       float64   `json:"fps,omitempty"`
+	Bitrate   int64     `json:"bitrate,omitempty"` // bits per second, audio and video
+	LastFrame time.Time `json:"last_frame,omitzero"`
+	// Audio is nil when the session has no audio.
+	Audio *InputAudio `json:"audio,omitempty"`
+}
+
+// InputAudio describes the input's audio track.
+type InputAudio struct {
+	Codec      string `json:"codec"` // e.g. "aac"
+	SampleRate int    `json:"sample_rate"`
+	Channels   int    `json:"channels"`
+}
+
+// Rendition is one output ladder step as it is being served.
+type Rendition struct {
+	Name      string  `json:"name"`
+	Width     int     `json:"width,omitempty"`
+	Height    int     `json:"height,omitempty"`
+	FPS       float64 `json:"fps,omitempty"`
+	Bandwidth int64   `json:"bandwidth,omitempty"` // bits per second, as in BANDWIDTH
+	Codecs    string  `json:"codecs,omitempty"`    // RFC 6381, as in CODECS
+	// LastSegment is the newest complete segment number, nil before the first.
+	LastSegment *int64 `json:"last_segment,omitempty"`
+	// ManifestAgeSeconds is how long ago the media playlist last changed.
+	ManifestAgeSeconds float64 `json:"manifest_age_seconds"`
+}
+
+// Transcoder is the channel's transcoder process as the supervisor sees it.
+type Transcoder struct {
+	State     string  `json:"state"` // e.g. "running", "backoff", "stopped"
+	PID       int     `json:"pid,omitempty"`
+	Restarts  int     `json:"restarts"`
+	Speed     float64 `json:"speed,omitempty"` // ffmpeg speed=, 1.0 is real time
+	LastError string  `json:"last_error,omitempty"`
+}
+
+// Manager is what the API needs from the app. baseURL is scheme://host of
+// the request being served (no trailing slash), so returned URLs work for
+// the caller; the Manager builds ingest URLs from its own ports and that
+// host. Errors wrap ErrNotFound, ErrConflict or ErrInvalid where they apply.
+// Implementations must be safe for concurrent use.
+type Manager interface {
+	ListChannels(ctx context.Context, baseURL string) ([]Channel, error)
+	GetChannel(ctx context.Context, name, baseURL string) (Channel, error)
+	CreateChannel(ctx context.Context, spec ChannelSpec, baseURL string) (Channel, error)
+	DeleteChannel(ctx context.Context, name string) error
+	SetChannelEnabled(ctx context.Context, name string, enabled bool, baseURL string) (Channel, error)
+}
+
+// ValidChannelName reports whether name matches ^[a-z0-9][a-z0-9-]{0,62}$:
+// safe in URLs, object keys, NATS subjects and file names.
+func ValidChannelName(name string) bool {
+	if len(name) == 0 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,190 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Defaults of the channel command's connection flags.
+const (
+	DefaultAPI = "http://127.0.0.1:8080"
+	envAPI     = "ONAIR_API"
+	envToken   = "ONAIR_TOKEN"
+)
+
+// cliOptions are the flags shared by every channel subcommand.
+type cliOptions struct {
+	api   string
+	token string
+	json  bool
+}
+
+// client builds a Client from the flags, falling back to $ONAIR_API and
+// $ONAIR_TOKEN when a flag was not given. The token is never a flag default,
+// so --help cannot print it.
+func (o *cliOptions) client(cmd *cobra.Command) (*Client, error) {
+	api := o.api
+	if !cmd.Flags().Changed("api") {
+		if v := os.Getenv(envAPI); v != "" {
+			api = v
+		}
+	}
+	token := o.token
+	if !cmd.Flags().Changed("token") {
+		token = os.Getenv(envToken)
+	}
+	return NewClient(api, token, nil)
+}
+
+// cliError shows an API error as the server's message alone; cobra prints
+// it after the "onair:" prefix.
+type cliError struct{ err error }
+
+func (e cliError) Error() string { return errorMessage(e.err) }
+func (e cliError) Unwrap() error { return e.err }
+
+// Command returns the `channel` command with its subcommands create, list,
+// show, start, stop and delete. They talk HTTP to --api (default $ONAIR_API
+// or DefaultAPI) with --token (default $ONAIR_TOKEN), print human-readable
+// text or, with --json, the API's JSON. Errors are returned (for a non-zero
+// exit) and printed by cobra as "onair: <message>".
+func Command() *cobra.Command {
+	o := &cliOptions{}
+	cmd := &cobra.Command{
+		Use:   "channel",
+		Short: "Create, inspect, start, stop and delete channels through the API",
+		Long: "Manage channels on a running onair server through its REST API.\n\n" +
+			"The API address comes from --api or $" + envAPI + " (default " + DefaultAPI + "),\n" +
+			"the operator token from --token or $" + envToken + ".",
+	}
+	cmd.SetErrPrefix("onair:")
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.api, "api", DefaultAPI, "API base URL (env "+envAPI+")")
+	pf.StringVar(&o.token, "token", "", "operator token (env "+envToken+")")
+	pf.BoolVar(&o.json, "json", false, "print the API's JSON instead of text")
+
+	var lowLatency bool
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a channel and print its ingest and playback URLs",
+		Args:  cobra.ExactArgs(1),
+		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
+			ch, err := c.CreateChannel(ctx, ChannelSpec{Name: args[0], LowLatency: lowLatency})
+			if err != nil {
+				return err
+			}
+			return o.print(w, ch, func() { printChannel(w, ch) })
+		}),
+	}
+	create.Flags().BoolVar(&lowLatency, "low-latency", false, "low-latency channel (LL-HLS parts, shorter live delay)")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List channels",
+		Args:  cobra.NoArgs,
+		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, _ []string) error {
+			chans, err := c.ListChannels(ctx)
+			if err != nil {
+				return err
+			}
+			return o.print(w, ChannelList{Channels: chans}, func() { printChannelList(w, chans) })
+		}),
+	}
+
+	show := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show a channel: state, input, renditions, ingest and playback URLs",
+		Args:  cobra.ExactArgs(1),
+		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
+			ch, err := c.GetChannel(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return o.print(w, ch, func() { printChannel(w, ch) })
+		}),
+	}
+
+	start := &cobra.Command{
+		Use:   "start NAME",
+		Short: "Enable a channel so that its publisher is accepted",
+		Args:  cobra.ExactArgs(1),
+		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
+			ch, err := c.StartChannel(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return o.print(w, ch, func() { fmt.Fprintf(w, "channel %s started (state %s)\n", ch.Name, ch.State) })
+		}),
+	}
+
+	stop := &cobra.Command{
+		Use:   "stop NAME",
+		Short: "Disable a channel: drop and refuse its publisher",
+		Args:  cobra.ExactArgs(1),
+		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
+			ch, err := c.StopChannel(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return o.print(w, ch, func() { fmt.Fprintf(w, "channel %s stopped\n", ch.Name) })
+		}),
+	}
+
+	del := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a channel",
+		Args:  cobra.ExactArgs(1),
+		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
+			if err := c.DeleteChannel(ctx, args[0]); err != nil {
+				return err
+			}
+			if o.json {
+				return nil // 204: nothing to print
+			}
+			fmt.Fprintf(w, "channel %s deleted\n", args[0])
+			return nil
+		}),
+	}
+
+	cmd.AddCommand(create, list, show, start, stop, del)
+	return cmd
+}
+
+// run adapts a subcommand body: builds the client, silences usage for
+// errors that are not about the command line, and shapes the error text.
+func (o *cliOptions) run(body func(ctx context.Context, c *Client, w io.Writer, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		cmd.SilenceUsage = true // arguments were fine; don't bury the error in usage
+		c, err := o.client(cmd)
+		if err != nil {
+			return cliError{err}
+		}
+		ctx := cmd.Context()
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if err := body(ctx, c, cmd.OutOrStdout(), args); err != nil {
+			return cliError{err}
+		}
+		return nil
+	}
+}
+
+// print writes v as indented JSON with --json, else calls text.
+func (o *cliOptions) print(w io.Writer, v any, text func()) error {
+	if !o.json {
+		text()
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}

@@ -1,0 +1,131 @@
+package control_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"onair/internal/control"
+)
+
+// fakeManager is an in-memory control.Manager: a test double of our own
+// interface, so that API, auth and CLI can be tested without the app.
+type fakeManager struct {
+	mu       sync.Mutex
+	channels map[string]control.Channel
+	fail     error // returned by every call when set
+}
+
+func newFakeManager() *fakeManager {
+	return &fakeManager{channels: map[string]control.Channel{}}
+}
+
+func (f *fakeManager) ListChannels(_ context.Context, baseURL string) ([]control.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	var out []control.Channel
+	for _, ch := range f.channels {
+		out = append(out, withURLs(ch, baseURL))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (f *fakeManager) GetChannel(_ context.Context, name, baseURL string) (control.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return control.Channel{}, f.fail
+	}
+	ch, ok := f.channels[name]
+	if !ok {
+		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	return withURLs(ch, baseURL), nil
+}
+
+func (f *fakeManager) CreateChannel(_ context.Context, spec control.ChannelSpec, baseURL string) (control.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return control.Channel{}, f.fail
+	}
+	if spec.Name == "reserved" {
+		return control.Channel{}, fmt.Errorf("channel name %q is reserved: %w", spec.Name, control.ErrInvalid)
+	}
+	if _, ok := f.channels[spec.Name]; ok {
+		return control.Channel{}, fmt.Errorf("channel %q already exists: %w", spec.Name, control.ErrConflict)
+	}
+	ch := control.Channel{
+		Name:       spec.Name,
+		Enabled:    true,
+		LowLatency: spec.LowLatency,
+		CreatedAt:  time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC),
+		State:      control.StateIdle,
+		Ingest:     control.Ingest{StreamKey: "key-" + spec.Name, SRTPassphrase: "pass-" + spec.Name},
+	}
+	f.channels[spec.Name] = ch
+	return withURLs(ch, baseURL), nil
+}
+
+func (f *fakeManager) DeleteChannel(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	if _, ok := f.channels[name]; !ok {
+		return fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	delete(f.channels, name)
+	return nil
+}
+
+func (f *fakeManager) SetChannelEnabled(_ context.Context, name string, enabled bool, baseURL string) (control.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return control.Channel{}, f.fail
+	}
+	ch, ok := f.channels[name]
+	if !ok {
+		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	ch.Enabled = enabled
+	ch.State = control.StateIdle
+	if !enabled {
+		ch.State = control.StateStopped
+	}
+	f.channels[name] = ch
+	return withURLs(ch, baseURL), nil
+}
+
+// set stores a channel as is (to show live details).
+func (f *fakeManager) set(ch control.Channel) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.channels[ch.Name] = ch
+}
+
+// withURLs fills in URLs the way the app does: from the request's base URL
+// and the ingest ports.
+func withURLs(ch control.Channel, baseURL string) control.Channel {
+	u, _ := url.Parse(baseURL)
+	host := u.Hostname()
+	ch.Ingest.RTMPURL = "rtmp://" + host + ":1935/live/" + ch.Ingest.StreamKey
+	ch.Ingest.SRTStreamID = "publish:" + ch.Name
+	ch.Ingest.SRTURL = "srt://" + host + ":9000?streamid=" + url.QueryEscape(ch.Ingest.SRTStreamID) +
+		"&passphrase=" + url.QueryEscape(ch.Ingest.SRTPassphrase)
+	ch.Playback = control.Playback{
+		HLS:  baseURL + "/live/" + ch.Name + "/master.m3u8",
+		DASH: baseURL + "/live/" + ch.Name + "/manifest.mpd",
+		Page: baseURL + "/channels/" + ch.Name,
+	}
+	return ch
+}
