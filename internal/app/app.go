@@ -87,6 +87,9 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	chans := newChannels(cfg, st, objs, index, pkg, a.log, a.reg)
+	if err := a.reg.Register(newInputCollector(chans)); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	api, err := control.New(control.Config{Token: cfg.HTTP.APIToken}, chans, a.log.With("role", "control"), a.reg)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ type APIError struct {
 	Message string // the server's {"error": ...}, or the status text
 }
 
+// Error returns the server's message.
 func (e *APIError) Error() string { return e.Message }
 
 // Unwrap maps the status back to the Manager sentinel it came from.

@@ -10,7 +10,7 @@
 //
 // Endpoints (see api.go):
 //
-//	GET    /api/v1/channels                 list channels
+//	GET    /api/v1/channels                 list: {"channels": [...]}
 //	POST   /api/v1/channels                 create {"name": "...", "low_latency": bool} -> 201
 //	GET    /api/v1/channels/{name}          one channel
 //	DELETE /api/v1/channels/{name}          delete -> 204

@@ -141,7 +141,7 @@ func buildMPD(reps []dashRendition, g media.Grid, epoch media.Epoch, window time
 	m.PublishTime = mpd.DateTime(now.UTC().Format(dashTimeFormat))
 	m.MinimumUpdatePeriod = durPtr(d)
 	m.MinBufferTime = durPtr(d)
-	m.TimeShiftBufferDepth = durPtr(window)
+	m.TimeShiftBufferDepth = durPtr(timeShiftDepth(window, d, now.Sub(ast)))
 	m.SuggestedPresentationDelay = durPtr(max(3*d, minPresentationDelay))
 	m.MaxSegmentDuration = durPtr(maxDur)
 	m.UTCTimings = []*mpd.DescriptorType{mpd.NewDescriptor("urn:mpeg:dash:utc:http-iso:2014", timeURL, "")}
@@ -265,4 +265,15 @@ func frameRate(fps float64) string {
 func durPtr(d time.Duration) *mpd.Duration {
 	v := mpd.Duration(d)
 	return &v
+}
+
+// timeShiftDepth is the time-shift buffer the MPD advertises: the live
+// window, but never deeper than the content that exists (the channel's age
+// less a second, whole seconds), and at least one segment. Besides being
+// true, this matters to ffmpeg 5.1's DASH demuxer, which computes
+// now - availabilityStartTime - timeShiftBufferDepth in unsigned integers
+// and refetches the same segment forever when that underflows.
+func timeShiftDepth(window, d, age time.Duration) time.Duration {
+	depth := (age - time.Second).Truncate(time.Second)
+	return max(min(depth, window), d)
 }

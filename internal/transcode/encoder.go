@@ -165,6 +165,11 @@ func (e *encoder) writeFailed(err error) outcome {
 	return outcomeFailed
 }
 
+// stallTimeout bounds one write to ffmpeg's stdin: an ffmpeg that stops
+// reading for this long is treated as failed (and restarted) rather than
+// blocking the session forever.
+const stallTimeout = 10 * time.Second
+
 // write sends one frame, with parameter sets added to keyframes that lack
 // them (RTMP carries them out of band; ffmpeg's decoder needs them
 // in-band).
@@ -172,6 +177,9 @@ func (e *encoder) write(u *media.Unit) error {
 	au := u.NALUs
 	if len(au) == 0 {
 		return nil
+	}
+	if d, ok := e.proc.Stdin().(interface{ SetWriteDeadline(time.Time) error }); ok {
+		_ = d.SetWriteDeadline(time.Now().Add(stallTimeout))
 	}
 	if u.Key {
 		au = withParameterSets(au, e.s.info.Video, e.h265)
@@ -209,7 +217,9 @@ func (e *encoder) failure() error {
 // has drainTimeout to flush every rendition before it is stopped.
 func (e *encoder) finish(drainTimeout time.Duration) {
 	p := e.s.p
-	_ = e.bw.Flush() // a failure here shows as ffmpeg's exit status below
+	// Bounded by the write deadline; a failure shows as ffmpeg's exit
+	// status below.
+	_ = e.bw.Flush()
 	_ = e.proc.Stdin().Close()
 	t := time.NewTimer(drainTimeout)
 	defer t.Stop()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	mcodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
@@ -39,15 +41,24 @@ func needFFmpeg(t testing.TB) {
 // B-frames (PTS != DTS), and parses it into units.
 func makeClip(t testing.TB, secs int) clip {
 	t.Helper()
+	return makeClipCodec(t, secs, media.CodecH264)
+}
+
+func makeClipCodec(t testing.TB, secs int, codec media.Codec) clip {
+	t.Helper()
 	needFFmpeg(t)
 	path := filepath.Join(t.TempDir(), "clip.ts")
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+	enc := []string{"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf", "2"}
+	if codec == media.CodecH265 {
+		enc = []string{"-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "keyint=25:min-keyint=25:scenecut=0:bframes=2:log-level=error"}
+	}
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error",
 		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-t", itoa(secs),
-		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf", "2",
-		"-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k",
-		"-f", "mpegts", path)
+		"-t", itoa(secs)}
+	args = append(args, enc...)
+	args = append(args, "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "mpegts", path)
+	cmd := exec.Command("ffmpeg", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v\n%s", err, out)
 	}
@@ -73,6 +84,19 @@ func parseClip(t testing.TB, r io.Reader) clip {
 				key := h264.IsRandomAccess(au)
 				if key && c.video == nil {
 					tk, err := trackFromKeyframe(au, false, 30)
+					if err != nil {
+						return err
+					}
+					c.video = &tk
+				}
+				c.units = append(c.units, media.Unit{Kind: media.KindVideo, PTS: pts, DTS: dts, Key: key, NALUs: au})
+				return nil
+			})
+		case *mcodecs.H265:
+			tr.OnDataH265(tk, func(pts, dts int64, au [][]byte) error {
+				key := h265.IsRandomAccess(au)
+				if key && c.video == nil {
+					tk, err := trackFromKeyframe(au, true, 30)
 					if err != nil {
 						return err
 					}
@@ -126,7 +150,9 @@ type fakeOutput struct {
 	fail  map[string]bool // renditions whose Open fails
 }
 
-func newFakeOutput() *fakeOutput { return &fakeOutput{opens: map[string][]*recording{}, fail: map[string]bool{}} }
+func newFakeOutput() *fakeOutput {
+	return &fakeOutput{opens: map[string][]*recording{}, fail: map[string]bool{}}
+}
 
 func (o *fakeOutput) Open(channel string, r Rendition) (Sink, error) {
 	o.mu.Lock()
@@ -229,6 +255,11 @@ type harness struct {
 
 func startPipeline(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return startPipelineLog(t, cfg, testLogger(t))
+}
+
+func startPipelineLog(t *testing.T, cfg Config, log *slog.Logger) *harness {
+	t.Helper()
 	st, err := stream.New(stream.Config{Grid: testGrid, ReaderQueue: 8192})
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +272,7 @@ func startPipeline(t *testing.T, cfg Config) *harness {
 		cfg.QueueFrames = 4096
 	}
 	out := newFakeOutput()
-	p, err := NewPipeline("test", cfg, st, out, testLogger(t), nil)
+	p, err := NewPipeline("test", cfg, st, out, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,10 @@ func (l *logBuffer) count(substr string) int {
 	return strings.Count(l.String(), substr)
 }
 
+func newTextLogger(w *logBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
 // testLogger logs at info level to the test log (warnings and errors are
 // what an operator sees).
 func testLogger(t *testing.T) *slog.Logger {

@@ -73,7 +73,12 @@ func (s *session) reportFailure(err error, ranFor, delay time.Duration) {
 	attrs := []any{"seq", s.info.ID, "ran", ranFor.Round(time.Millisecond), "restart_in", delay.Round(time.Millisecond), "restarts", restarts}
 	var ee *proc.ExitError
 	if errors.As(err, &ee) {
-		attrs = append(attrs, "exit_code", ee.Code, "signal", ee.Signal, "stderr", ee.Tail)
+		if ee.Signal != "" {
+			attrs = append(attrs, "signal", ee.Signal)
+		} else {
+			attrs = append(attrs, "exit_code", ee.Code)
+		}
+		attrs = append(attrs, "stderr", ee.Tail)
 	} else {
 		attrs = append(attrs, "err", err)
 	}

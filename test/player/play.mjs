@@ -45,8 +45,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 let userDataDir = null;
 let context = null;
+let failing = false;
 
 function harnessFailure(message) {
+  if (failing) return;
+  failing = true;
   process.stderr.write(`play.mjs: ${message}\n`);
   process.stdout.write(`${JSON.stringify({ ok: false, harness_error: message })}\n`);
   cleanup().finally(() => process.exit(2));
@@ -261,5 +264,7 @@ async function finish(result, guard) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => harnessFailure(`got ${sig}`));
 
 main().catch((err) => harnessFailure(err && err.stack ? err.stack.split('\n').slice(0, 3).join(' | ') : String(err)));

@@ -140,6 +140,9 @@ func play(t *testing.T, url string, extra ...string) playResult {
 	defer cancel()
 	args := append([]string{filepath.Join(repoRoot(t), "test/player/play.mjs"), "--url", url}, extra...)
 	cmd := exec.CommandContext(ctx, "node", args...)
+	// On timeout let play.mjs close Chromium itself.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
