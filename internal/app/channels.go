@@ -28,7 +28,6 @@ import (
 	"onair/internal/transcode"
 )
 
-
 // channels runs every enabled channel: its stream and its transcode
 // pipeline. It implements control.Manager and ingest.Router.
 type channels struct {

@@ -117,8 +117,8 @@ func (p *Packager) Run(ctx context.Context) error {
 }
 
 // windowSegments is the number of complete segments the index keeps.
-func (p *Packager) windowSegments() int {
-	d := p.cfg.Grid.Segment
+func (p *Packager) windowSegments(g media.Grid) int {
+	d := g.Segment
 	return max(1, int((p.cfg.Window+d-1)/d))
 }
 
@@ -145,9 +145,13 @@ func (p *Packager) Open(channel string, r Rendition) (*Track, error) {
 	st.open = true
 	p.mu.Unlock()
 
-	lr := p.index.Channel(channel, p.cfg.Grid).Rendition(r.Name)
-	lr.SetWindow(p.windowSegments())
-	t, err := newTrack(p, channel, r, st, lr)
+	// The channel's grid is the live index's: the app creates the index
+	// channel with the channel's own grid (low-latency channels have
+	// shorter parts); Config.Grid is only the default.
+	ich := p.index.Channel(channel, p.cfg.Grid)
+	lr := ich.Rendition(r.Name)
+	lr.SetWindow(p.windowSegments(ich.Grid()))
+	t, err := newTrack(p, channel, r, st, lr, ich.Grid())
 	if err != nil {
 		p.release(st)
 		return nil, err

@@ -96,7 +96,7 @@ type partBuilder struct {
 	lastWall time.Time // ingest arrival of the newest sample
 }
 
-func newTrack(p *Packager, channel string, r Rendition, st *renditionState, lr *live.Rendition) (*Track, error) {
+func newTrack(p *Packager, channel string, r Rendition, st *renditionState, lr *live.Rendition, grid media.Grid) (*Track, error) {
 	t := &Track{
 		p:       p,
 		channel: channel,
@@ -105,7 +105,7 @@ func newTrack(p *Packager, channel string, r Rendition, st *renditionState, lr *
 		lr:      lr,
 		log:     p.log.With("channel", channel, "rendition", r.Name),
 		tm:      p.m.track(channel, r.Name),
-		grid:    p.cfg.Grid,
+		grid:    grid,
 		warned:  map[string]bool{},
 	}
 	if r.Track.Kind == media.KindAudio {
@@ -381,7 +381,7 @@ func (t *Track) completeSegment() {
 	t.p.w.put(live.SegmentKey(t.channel, t.r.Name, sb.number), data)
 	t.st.hasLast, t.st.lastSeg = true, sb.number
 	t.tm.segments.Inc()
-	peak, avg := t.st.meter.add(len(data), dur, t.p.windowSegments(), t.grid.SegmentTicks()/2)
+	peak, avg := t.st.meter.add(len(data), dur, t.p.windowSegments(t.grid), t.grid.SegmentTicks()/2)
 	if peak > 0 || avg > 0 {
 		t.lr.UpdateBandwidth(peak, avg)
 	}

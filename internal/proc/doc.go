@@ -7,8 +7,10 @@
 // proc imports no internal package.
 //
 // Concurrency: every Process method is safe for concurrent use. A Process
-// owns two goroutines (stderr reader and waiter) that end when the child
-// exits. OnStderr is called from one goroutine, one line at a time. Backoff
-// is not safe for concurrent use; it reads the clock only through the time
-// package, so it runs under testing/synctest.
+// owns two goroutines (stderr reader and waiter); both have ended when
+// Done is closed, which happens when the child exits (at most 2 s later
+// should a grandchild keep standard error open). OnStderr is called from
+// one goroutine, one line at a time. Backoff is not safe for concurrent
+// use; it reads the clock only through the time package, so it runs under
+// testing/synctest.
 package proc

@@ -66,6 +66,8 @@ type Process struct {
 	done    chan struct{}
 	stopped chan struct{} // closed by the first Stop
 	stopMu  sync.Once
+	// unhook removes the stop-on-cancel hook once the child has exited.
+	unhook func() bool
 
 	mu   sync.Mutex
 	tail *tail
@@ -126,14 +128,10 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		stopped: make(chan struct{}),
 		tail:    newTail(cfg.TailLines, cfg.TailBytes),
 	}
+	p.unhook = context.AfterFunc(ctx, func() { _ = p.Stop() })
 	stderrDone := make(chan struct{})
 	go p.readStderr(errR, stderrDone)
 	go p.wait(errR, stderrDone)
-	stopOnCancel := context.AfterFunc(ctx, func() { _ = p.Stop() })
-	go func() {
-		<-p.done
-		stopOnCancel()
-	}()
 	return p, nil
 }
 
@@ -249,6 +247,7 @@ func (p *Process) wait(errR *os.File, stderrDone <-chan struct{}) {
 	p.err = p.exitError(werr)
 	p.mu.Unlock()
 	close(p.done)
+	p.unhook()
 }
 
 func (p *Process) exitError(werr error) error {

@@ -2,6 +2,7 @@ package transcode
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,7 +79,7 @@ func diffLines(want, got string) string {
 			gl = g[i]
 		}
 		if wl != gl {
-			b.WriteString("line " + itoa(i+1) + ": want " + wl + "\n         got  " + gl + "\n")
+			fmt.Fprintf(&b, "line %d: want %s\n         got  %s\n", i+1, wl, gl)
 		}
 	}
 	return b.String()

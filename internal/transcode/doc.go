@@ -16,7 +16,8 @@
 // boundary and pad a whole number of segments (keeping the TS PCR
 // positive), and adds base - pad back to every output unit. The keyframe
 // expression's t counts from ffmpeg's first encoded frame, so BuildArgs
-// folds that frame's grid phase into the expression (see Args.Phase).
+// folds that frame's grid phase into the expression, and the fps filter
+// starts every run exactly on a boundary (see Args.FirstPTS, StartPTS).
 //
 // The app implements Output (it adapts the packager); roles never import
 // each other. transcode imports internal/media, internal/stream and

@@ -35,10 +35,12 @@ type encoder struct {
 	failErr     error
 }
 
-// startEncoder starts ffmpeg for the frames from first (a keyframe) on.
-func (s *session) startEncoder(ctx context.Context, first *media.Unit) (*encoder, error) {
-	p := s.p
-	d := p.cfg.Grid.SegmentTicks()
+// encoderArgs returns the ffmpeg arguments for a run starting at first
+// (a keyframe) and the shift between channel time and the timeline fed to
+// ffmpeg (fed = channel - shift).
+func (s *session) encoderArgs(first *media.Unit) (Args, int64) {
+	cfg := s.p.cfg
+	d := cfg.Grid.SegmentTicks()
 	base := floorDiv(first.PTS, d) * d
 	// pad keeps fed timestamps (and the TS PCR, 0.1 s before DTS) positive
 	// even for a source with B-frames; a whole number of segments keeps
@@ -48,10 +50,10 @@ func (s *session) startEncoder(ctx context.Context, first *media.Unit) (*encoder
 	a := Args{
 		Source:     *s.info.Video,
 		Renditions: s.ladder,
-		Segment:    p.cfg.Grid.Segment,
+		Segment:    cfg.Grid.Segment,
 		FirstPTS:   first.PTS - shift,
-		LowLatency: p.cfg.LowLatency,
-		Threads:    p.cfg.Threads,
+		LowLatency: cfg.LowLatency,
+		Threads:    cfg.Threads,
 	}
 	if first.DTS == s.info.Mapping.Anchor {
 		// The session's first keyframe: output starts at the anchor.
@@ -61,17 +63,30 @@ func (s *session) startEncoder(ctx context.Context, first *media.Unit) (*encoder
 		// next segment boundary.
 		a.StartPTS = ceilDiv(first.PTS, d)*d - shift
 	}
+	return a, shift
+}
 
-	rs := make([]*os.File, len(s.ladder))
-	ws := make([]*os.File, len(s.ladder))
-	for i := range s.ladder {
-		r, w, err := os.Pipe()
-		if err != nil {
+// makePipes returns n pipes as read ends and write ends.
+func makePipes(n int) (rs, ws []*os.File, err error) {
+	rs, ws = make([]*os.File, n), make([]*os.File, n)
+	for i := range n {
+		if rs[i], ws[i], err = os.Pipe(); err != nil {
 			closeFiles(rs)
 			closeFiles(ws)
-			return nil, fmt.Errorf("output pipe: %w", err)
+			return nil, nil, fmt.Errorf("output pipe: %w", err)
 		}
-		rs[i], ws[i] = r, w
+	}
+	return rs, ws, nil
+}
+
+// startEncoder starts ffmpeg for the frames from first (a keyframe) on,
+// with one goroutine reading each rendition's pipe.
+func (s *session) startEncoder(ctx context.Context, first *media.Unit) (*encoder, error) {
+	p := s.p
+	a, shift := s.encoderArgs(first)
+	rs, ws, err := makePipes(len(s.ladder))
+	if err != nil {
+		return nil, err
 	}
 	argv := BuildArgs(a)
 	p.log.Debug("starting ffmpeg", "seq", s.info.ID, "argv", argv)

@@ -19,7 +19,7 @@ func TestPipelineFFmpegErrorIsClear(t *testing.T) {
 	c := makeClip(t, 2)
 	ladder := []media.Rendition{{Name: "bad", Height: 120, FPS: 15, Bitrate: 100_000, Preset: "no-such-preset"}}
 	var logs logBuffer
-	h := startPipelineLog(t, Config{Passthrough: true, Ladder: ladder, RestartMin: 20 * time.Millisecond, RestartMax: 40 * time.Millisecond}, newTextLogger(&logs))
+	h := startPipelineLog(t, Config{Passthrough: true, Ladder: ladder, RestartMin: 20 * time.Millisecond, RestartMax: 40 * time.Millisecond}, newTextLogger(&logs), nil)
 	// Paced, so that several keyframes arrive while ffmpeg keeps failing.
 	pub, _ := publish(t, h.st, c, 2, nil)
 	h.out.waitFor(t, "source output", 10*time.Second, func() bool {

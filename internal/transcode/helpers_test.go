@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	mcodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"onair/internal/media"
 	"onair/internal/stream"
@@ -55,7 +57,7 @@ func makeClipCodec(t testing.TB, secs int, codec media.Codec) clip {
 	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error",
 		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-t", itoa(secs)}
+		"-t", strconv.Itoa(secs)}
 	args = append(args, enc...)
 	args = append(args, "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "mpegts", path)
 	cmd := exec.Command("ffmpeg", args...)
@@ -255,10 +257,10 @@ type harness struct {
 
 func startPipeline(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	return startPipelineLog(t, cfg, testLogger(t))
+	return startPipelineLog(t, cfg, testLogger(t), nil)
 }
 
-func startPipelineLog(t *testing.T, cfg Config, log *slog.Logger) *harness {
+func startPipelineLog(t *testing.T, cfg Config, log *slog.Logger, reg prometheus.Registerer) *harness {
 	t.Helper()
 	st, err := stream.New(stream.Config{Grid: testGrid, ReaderQueue: 8192})
 	if err != nil {
@@ -272,7 +274,7 @@ func startPipelineLog(t *testing.T, cfg Config, log *slog.Logger) *harness {
 		cfg.QueueFrames = 4096
 	}
 	out := newFakeOutput()
-	p, err := NewPipeline("test", cfg, st, out, log, nil)
+	p, err := NewPipeline("test", cfg, st, out, log, reg)
 	if err != nil {
 		t.Fatal(err)
 	}

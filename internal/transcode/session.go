@@ -2,7 +2,9 @@ package transcode
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
+	"strconv"
 	"time"
 
 	"onair/internal/media"
@@ -50,14 +52,18 @@ func (p *Pipeline) startSession(ctx context.Context, info *stream.Session) *sess
 	if info.Audio != nil {
 		s.audio = p.openSink(Rendition{Name: media.AudioRendition, Track: *info.Audio, Mapping: info.Mapping})
 	}
+	_, lookErr := exec.LookPath(p.cfg.FFmpeg)
 	switch {
+	case len(p.cfg.Ladder) == 0:
+		p.log.Info("the ladder is empty; passing the source through only")
+		p.setState(StatePassthrough, 0)
 	case len(s.ladder) == 0:
 		p.log.Warn("no ladder rendition fits the source; passing it through only", "video", videoDesc(info.Video))
 		p.setState(StatePassthrough, 0)
-	case !ffmpegExists(p.cfg.FFmpeg):
-		msg := "ffmpeg binary " + p.cfg.FFmpeg + " not found: set transcode.ffmpeg to its path or install ffmpeg; the ladder is off for this session, source and audio pass through"
-		p.log.Error("ffmpeg not found", "ffmpeg", p.cfg.FFmpeg, "hint", "set transcode.ffmpeg to the path of ffmpeg or install it")
-		p.setError(msg)
+	case lookErr != nil:
+		const hint = "set transcode.ffmpeg to the path of ffmpeg or install it; until then only source and audio are published"
+		p.log.Error("ffmpeg not found; no ladder this session", "ffmpeg", p.cfg.FFmpeg, "err", lookErr, "hint", hint)
+		p.setError(fmt.Sprintf("ffmpeg binary %q not found: %v\nhint: %s", p.cfg.FFmpeg, lookErr, hint))
 		p.setState(StateFailed, 0)
 		s.ladder = nil
 	}
@@ -69,13 +75,8 @@ func (p *Pipeline) startSession(ctx context.Context, info *stream.Session) *sess
 	return s
 }
 
-func ffmpegExists(path string) bool {
-	_, err := exec.LookPath(path)
-	return err == nil
-}
-
 func videoDesc(t *media.Track) string {
-	return string(t.Codec) + " " + itoa(t.Width) + "x" + itoa(t.Height) + "@" + ftoa(t.FPS)
+	return fmt.Sprintf("%s %dx%d@%s", t.Codec, t.Width, t.Height, strconv.FormatFloat(t.FPS, 'f', -1, 64))
 }
 
 // unit handles one channel-clock unit from the stream.

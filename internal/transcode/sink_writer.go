@@ -2,7 +2,6 @@ package transcode
 
 import (
 	"log/slog"
-	"strconv"
 
 	"onair/internal/media"
 )
@@ -53,7 +52,3 @@ func (w *sinkWriter) close() {
 	w.sink = nil
 	w.p.setOpen(w.name, false)
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

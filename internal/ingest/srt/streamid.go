@@ -3,6 +3,7 @@ package srt
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -26,12 +27,22 @@ type streamID struct {
 }
 
 // parseStreamID parses a stream id: either a plain key (publish mode
-// implied) or the access-control form "#!::k=v,k=v" where r is the key, m
-// the mode (request when absent, per the spec) and u the user; other keys
-// are ignored.
+// implied) or the access-control form "#!::k=v,k=v" (also accepted
+// percent-encoded) where r is the key, m the mode (request when absent, per
+// the spec) and u the user; other keys are ignored.
 func parseStreamID(s string) (streamID, error) {
 	if len(s) > maxStreamIDLen {
 		return streamID{}, fmt.Errorf("streamid longer than %d bytes", maxStreamIDLen)
+	}
+	// Some callers (ffmpeg 5.1's libsrt) send the streamid URL option
+	// verbatim, so a broadcaster who percent-encoded "#!::" in the URL
+	// arrives encoded.
+	if strings.HasPrefix(strings.ToUpper(s), "%23%21") || strings.HasPrefix(strings.ToUpper(s), "%23!") {
+		dec, err := url.PathUnescape(s)
+		if err != nil {
+			return streamID{}, fmt.Errorf("streamid: %w", err)
+		}
+		s = dec
 	}
 	if !strings.HasPrefix(s, "#!::") {
 		if strings.HasPrefix(s, "#!") {
