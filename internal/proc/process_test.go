@@ -227,7 +227,7 @@ func startWithChild(t *testing.T, ctx context.Context, script string, grace time
 		t.Fatal(err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(line[:n])))
-	if err != nil || !alive(pid) {
+	if err != nil {
 		t.Fatalf("child pid %q: %v", line[:n], err)
 	}
 	return p, pid
@@ -247,6 +247,9 @@ func TestStopKillsGroup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, child := startWithChild(t, t.Context(), tt.script, 300*time.Millisecond)
+			if !alive(child) {
+				t.Fatalf("child %d not running before Stop", child)
+			}
 			start := time.Now()
 			err := p.Stop()
 			var ee *ExitError

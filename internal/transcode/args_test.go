@@ -38,7 +38,7 @@ func TestBuildArgsGolden(t *testing.T) {
 		{name: "custom_h265", src: track(1920, 1080, 30), ladder: custom},
 		// A restart mid-segment: the first frame is 0.7 s into a segment,
 		// output resumes at the next boundary.
-		{name: "restart_trim", src: track(1280, 720, 30), ladder: media.DefaultLadder()[2:4], args: Args{FirstPTS: pad + 63000, StartPTS: pad + 180000}},
+		{name: "restart_next_boundary", src: track(1280, 720, 30), ladder: media.DefaultLadder()[2:4], args: Args{FirstPTS: pad + 63000, StartPTS: pad + 180000}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

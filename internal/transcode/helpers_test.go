@@ -305,13 +305,15 @@ func (h *harness) shutdown(t *testing.T) {
 
 // publish writes the clip's units. speed > 0 paces them at that multiple
 // of real time (by DTS); 0 writes as fast as possible. skip, if set,
-// drops units. It returns the publisher (still open) and the ingest wall
-// time of every written video unit by source PTS.
+// drops units. It returns the publisher (still open; nil after a reported
+// error) and the ingest wall time of every written video unit by source
+// PTS. It reports errors with t.Errorf, so it may run in a goroutine.
 func publish(t *testing.T, st *stream.Stream, c clip, speed float64, skip func(i int, u media.Unit) bool) (*stream.Publisher, map[int64]time.Time) {
 	t.Helper()
 	pub, err := st.Publish("test clip", c.video, c.audio)
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("publish: %v", err)
+		return nil, nil
 	}
 	walls := map[int64]time.Time{}
 	start := time.Now()
@@ -331,8 +333,20 @@ func publish(t *testing.T, st *stream.Stream, c clip, speed float64, skip func(i
 			walls[u.PTS] = u.Wall
 		}
 		if err := pub.Write(u); err != nil {
-			t.Fatal(err)
+			t.Errorf("write unit %d: %v", i, err)
+			break
 		}
+	}
+	return pub, walls
+}
+
+// mustPublish is publish for the test goroutine: it stops the test on
+// error.
+func mustPublish(t *testing.T, st *stream.Stream, c clip, speed float64, skip func(i int, u media.Unit) bool) (*stream.Publisher, map[int64]time.Time) {
+	t.Helper()
+	pub, walls := publish(t, st, c, speed, skip)
+	if pub == nil || t.Failed() {
+		t.FailNow()
 	}
 	return pub, walls
 }

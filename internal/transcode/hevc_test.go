@@ -16,7 +16,7 @@ func TestPipelineHEVC(t *testing.T) {
 		{Name: "hevc", Height: 120, FPS: 15, Bitrate: 100_000, Preset: "ultrafast", Codec: media.CodecH265},
 	}
 	h := startPipeline(t, Config{Passthrough: true, Ladder: ladder})
-	pub, walls := publish(t, h.st, c, 0, nil)
+	pub, walls := mustPublish(t, h.st, c, 0, nil)
 	pub.Close()
 	h.out.waitFor(t, "every sink closed", 30*time.Second, func() bool {
 		return h.out.allClosed("source", "audio", "avc", "hevc")

@@ -30,7 +30,7 @@ func TestPipelineOutputRefusesRendition(t *testing.T) {
 	h.out.mu.Lock()
 	h.out.fail["240p30"] = true
 	h.out.mu.Unlock()
-	pub, walls := publish(t, h.st, c, 0, nil)
+	pub, walls := mustPublish(t, h.st, c, 0, nil)
 	pub.Close()
 	h.out.waitFor(t, "sinks closed", 20*time.Second, func() bool { return h.out.allClosed("source", "audio", "120p15") })
 	sess := pub.Session()

@@ -81,7 +81,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	c := makeClip(t, 5)
 	h := startPipeline(t, Config{Passthrough: true})
 	// Real time, so the latency through ffmpeg is what a viewer gets.
-	pub, walls := publish(t, h.st, c, 1, nil)
+	pub, walls := mustPublish(t, h.st, c, 1, nil)
 	pub.Close()
 	h.out.waitFor(t, "every sink closed", 20*time.Second, func() bool {
 		return h.out.allClosed("source", "audio", "240p30", "120p15")
@@ -207,7 +207,7 @@ func TestPipelineGapAndNewSession(t *testing.T) {
 	// Drop video from frame 40 to the keyframe at frame 75 (GOP 25).
 	videoIdx := 0
 	var holeFirst, holeLast int64 = 1 << 62, -1
-	pub, walls := publish(t, h.st, c, 0, func(_ int, u media.Unit) bool {
+	pub, walls := mustPublish(t, h.st, c, 0, func(_ int, u media.Unit) bool {
 		if u.Kind != media.KindVideo {
 			return false
 		}
@@ -241,7 +241,7 @@ func TestPipelineGapAndNewSession(t *testing.T) {
 	}
 
 	// A second session: new sinks, anchored after the first.
-	pub2, _ := publish(t, h.st, c, 0, nil)
+	pub2, _ := mustPublish(t, h.st, c, 0, nil)
 	pub2.Close()
 	h.out.waitFor(t, "second session's sinks", 20*time.Second, func() bool {
 		return len(h.out.opens["240p30"]) == 2 && h.out.allClosed("source", "audio", "240p30", "120p15")
@@ -292,6 +292,9 @@ func TestPipelineKilledFFmpegRestarts(t *testing.T) {
 		t.Errorf("status after the restart %+v", st)
 	}
 	<-published
+	if pub == nil {
+		t.FailNow()
+	}
 	pub.Close()
 	h.out.waitFor(t, "every sink closed", 20*time.Second, func() bool {
 		return h.out.allClosed("source", "audio", "240p30", "120p15")
@@ -325,7 +328,7 @@ func TestPipelineKilledFFmpegRestarts(t *testing.T) {
 func TestPipelineMissingFFmpeg(t *testing.T) {
 	c := makeClip(t, 1)
 	h := startPipeline(t, Config{Passthrough: true, FFmpeg: "/nonexistent/ffmpeg"})
-	pub, _ := publish(t, h.st, c, 0, nil)
+	pub, _ := mustPublish(t, h.st, c, 0, nil)
 	h.out.waitFor(t, "source output", 10*time.Second, func() bool {
 		r := h.out.opens["source"]
 		return len(r) == 1 && len(r[0].units) == 30

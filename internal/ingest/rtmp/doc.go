@@ -14,5 +14,6 @@
 //
 // rtmp imports internal/ingest, internal/media and internal/stream.
 // Concurrency: Serve owns one goroutine per connection and returns after
-// all of them ended; a Server serves one listener at a time.
+// all of them ended. Serve may run on several listeners at once (RTMP and
+// RTMPS) with one Server; MaxConns counts across them.
 package rtmp

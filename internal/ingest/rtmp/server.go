@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,15 +35,14 @@ type Config struct {
 	MaxUnits int
 }
 
-// Server accepts RTMP publishers.
+// Server accepts RTMP publishers. Serve may run concurrently on several
+// listeners (RTMP and RTMPS); MaxConns counts across all of them.
 type Server struct {
 	cfg     Config
 	router  ingest.Router
 	log     *slog.Logger
 	metrics *ingest.Metrics
-
-	mu    sync.Mutex
-	conns map[net.Conn]struct{} // nil while not serving
+	active  atomic.Int64 // connections being served, all listeners
 }
 
 // New returns a server. It registers its metrics on reg and starts nothing.
@@ -75,24 +75,22 @@ func New(cfg Config, router ingest.Router, log *slog.Logger, reg prometheus.Regi
 }
 
 // Serve accepts connections on ln until ctx ends, then closes ln and every
-// connection, waits for their handlers and returns nil. It returns an
-// error if accepting fails for another reason.
+// connection it accepted, waits for their handlers and returns nil. It
+// returns an error if accepting fails for another reason.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.mu.Lock()
-	s.conns = map[net.Conn]struct{}{}
-	s.mu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
+	var conns connSet
 	var wg sync.WaitGroup
 	defer func() {
 		cancel()
 		_ = ln.Close()
-		s.closeAll()
+		conns.closeAll()
 		wg.Wait()
 	}()
 	wg.Go(func() {
 		<-ctx.Done()
 		_ = ln.Close()
-		s.closeAll()
+		conns.closeAll()
 	})
 	var delay time.Duration
 	for {
@@ -115,50 +113,63 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("rtmp accept: %w", err)
 		}
 		delay = 0
-		if !s.track(nc) {
+		if s.active.Add(1) > int64(s.cfg.MaxConns) {
+			s.active.Add(-1)
 			_ = nc.Close()
-			if ctx.Err() != nil {
-				return nil
-			}
 			s.metrics.Count(protocol, ingest.ResultError)
 			s.log.Warn("ingest connection refused", "remote", nc.RemoteAddr().String(), "result", string(ingest.ResultError),
 				"reason", fmt.Sprintf("too many connections (max %d)", s.cfg.MaxConns))
 			continue
 		}
+		if !conns.add(nc) {
+			s.active.Add(-1)
+			_ = nc.Close()
+			return nil // shutting down
+		}
 		wg.Go(func() {
-			defer s.untrack(nc)
+			defer s.active.Add(-1)
+			defer conns.remove(nc)
 			s.handle(ctx, nc)
 		})
 	}
 }
 
-// track registers a connection unless MaxConns are open or the server is
-// shutting down.
-func (s *Server) track(nc net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conns == nil || len(s.conns) >= s.cfg.MaxConns {
+// connSet is the connections one Serve call accepted.
+type connSet struct {
+	mu     sync.Mutex
+	m      map[net.Conn]struct{}
+	closed bool
+}
+
+// add registers nc unless the set was closed.
+func (cs *connSet) add(nc net.Conn) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
 		return false
 	}
-	s.conns[nc] = struct{}{}
+	if cs.m == nil {
+		cs.m = map[net.Conn]struct{}{}
+	}
+	cs.m[nc] = struct{}{}
 	return true
 }
 
-func (s *Server) untrack(nc net.Conn) {
-	s.mu.Lock()
-	delete(s.conns, nc)
-	s.mu.Unlock()
+func (cs *connSet) remove(nc net.Conn) {
+	cs.mu.Lock()
+	delete(cs.m, nc)
+	cs.mu.Unlock()
 }
 
 // closeAll closes every connection (their handlers then end) and refuses
 // new ones.
-func (s *Server) closeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for nc := range s.conns {
+func (cs *connSet) closeAll() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.closed = true
+	for nc := range cs.m {
 		_ = nc.Close()
 	}
-	s.conns = nil
 }
 
 // handle runs one connection to its end and logs that end once. A panic

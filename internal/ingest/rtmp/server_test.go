@@ -157,7 +157,7 @@ func TestPublish(t *testing.T) {
 // channel publishes, and checks each is refused once, clearly, without
 // touching that channel.
 func TestRefusals(t *testing.T) {
-	h := newHarness(t, Config{ReadTimeout: time.Second, HandshakeTimeout: 700 * time.Millisecond}, false)
+	h := newHarness(t, Config{ReadTimeout: 1500 * time.Millisecond, HandshakeTimeout: time.Second}, false)
 	good := h.router.Add(t, "goodkey", "good", "")
 	idle := h.router.Add(t, "idlekey", "idle", "")
 	goodW := ingesttest.Watch(t, good)
@@ -223,7 +223,7 @@ func TestRefusals(t *testing.T) {
 			name:   "connect then stall",
 			run:    func(t *testing.T) { expectClosed(t, h.addr, nil, 2*time.Second) },
 			result: "stalled",
-			log:    []string{"rtmp handshake not completed within 700ms"},
+			log:    []string{"rtmp handshake not completed within 1s"},
 		},
 		{
 			name: "handshake then stall",
@@ -239,7 +239,7 @@ func TestRefusals(t *testing.T) {
 				expectEOF(t, c, 2*time.Second)
 			},
 			result: "stalled",
-			log:    []string{"rtmp connect not completed within 700ms"},
+			log:    []string{"rtmp connect not completed within 1s"},
 		},
 		{
 			name: "publisher stalls",
@@ -252,7 +252,7 @@ func TestRefusals(t *testing.T) {
 				w.Wait(t, 4*time.Second, "session cut after the read timeout", func(s ingesttest.Stats) bool { return s.Ends == 1 })
 			},
 			result: "stalled",
-			log:    []string{"ingest session cut", "channel=stall", "no data for 1s"},
+			log:    []string{"ingest session cut", "channel=stall", "no data for 1.5s"},
 		},
 		{
 			name:   "mp3 audio",
@@ -366,4 +366,64 @@ func selfSigned(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func TestMaxConns(t *testing.T) {
+	h := newHarness(t, Config{MaxConns: 1, HandshakeTimeout: 3 * time.Second}, false)
+	first, err := net.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	// The first connection is being served (it sits in its handshake); a
+	// second one is closed at once.
+	expectClosed(t, h.addr, nil, time.Second)
+	h.logs.Wait(t, time.Second, "ingest connection refused", "too many connections (max 1)", "result=error")
+}
+
+// TestServeTwoListeners runs one server on a plain and a TLS listener at
+// once, as the app does for RTMP and RTMPS.
+func TestServeTwoListeners(t *testing.T) {
+	router := ingesttest.NewRouter()
+	plainSt := router.Add(t, "plainkey", "plain", "")
+	tlsSt := router.Add(t, "tlskey", "secure", "")
+	_, log := ingesttest.NewLogs()
+	srv, err := New(Config{}, router, log, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawTLS, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsLn := tls.NewListener(rawTLS, &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ctx, plainLn) }()
+	go func() { errc <- srv.Serve(ctx, tlsLn) }()
+
+	plainW, tlsW := ingesttest.Watch(t, plainSt), ingesttest.Watch(t, tlsSt)
+	src, enc := ingesttest.Source("320x240", 30, true, 20), ingesttest.H264AAC(30, 0)
+	ingesttest.Start(t, append(append(append([]string{}, src...), enc...), "-f", "flv", "rtmp://"+plainLn.Addr().String()+"/live/plainkey")...)
+	ingesttest.Start(t, append(append(append([]string{}, src...), enc...), "-f", "flv", "rtmps://"+rawTLS.Addr().String()+"/live/tlskey")...)
+	plainW.Wait(t, 10*time.Second, "rtmp session", func(s ingesttest.Stats) bool { return s.Video > 10 })
+	tlsW.Wait(t, 10*time.Second, "rtmps session", func(s ingesttest.Stats) bool { return s.Video > 10 })
+
+	cancel()
+	for range 2 {
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Serve did not return after cancel")
+		}
+	}
+	plainW.Wait(t, 2*time.Second, "rtmp end", func(s ingesttest.Stats) bool { return s.Ends == 1 })
+	tlsW.Wait(t, 2*time.Second, "rtmps end", func(s ingesttest.Stats) bool { return s.Ends == 1 })
 }

@@ -16,5 +16,5 @@
 //
 // srt imports internal/ingest, internal/media and internal/stream.
 // Concurrency: Serve owns one goroutine per connection and returns after
-// all of them ended.
+// all of them ended; run one Serve per Server at a time.
 package srt

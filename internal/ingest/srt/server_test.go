@@ -149,7 +149,7 @@ func TestPublish(t *testing.T) {
 // channel publishes, and checks each is refused once, clearly, without
 // touching that channel.
 func TestRefusals(t *testing.T) {
-	h := newHarness(t, Config{ReadTimeout: time.Second, HandshakeTimeout: 2 * time.Second})
+	h := newHarness(t, Config{ReadTimeout: 1500 * time.Millisecond, HandshakeTimeout: 2500 * time.Millisecond})
 	good := h.router.Add(t, "goodkey", "good", secret)
 	idle := h.router.Add(t, "idlekey", "idle", "")
 	goodW := ingesttest.Watch(t, good)
@@ -227,7 +227,7 @@ func TestRefusals(t *testing.T) {
 				}
 			},
 			result: "bad_handshake",
-			log:    []string{"ingest connection refused", "channel=idle", "no mpeg-ts program with complete tracks within 2s"},
+			log:    []string{"ingest connection refused", "channel=idle", "no mpeg-ts program with complete tracks within 2.5s"},
 		},
 		{
 			name: "connect then stall",
@@ -236,7 +236,7 @@ func TestRefusals(t *testing.T) {
 				h.logs.Wait(t, 3*time.Second, "channel=idle", "result=stalled")
 			},
 			result: "stalled",
-			log:    []string{"ingest connection refused", "channel=idle", "no data for 1s"},
+			log:    []string{"ingest connection refused", "channel=idle", "no data for 1.5s"},
 		},
 		{
 			name: "publisher stalls",
@@ -249,7 +249,7 @@ func TestRefusals(t *testing.T) {
 				w.Wait(t, 4*time.Second, "session cut after the read timeout", func(s ingesttest.Stats) bool { return s.Ends == 1 })
 			},
 			result: "stalled",
-			log:    []string{"ingest session cut", "channel=stall", "no data for 1s"},
+			log:    []string{"ingest session cut", "channel=stall", "no data for 1.5s"},
 		},
 		{
 			name: "mpeg-2 video",
