@@ -90,7 +90,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.reg.Register(newInputCollector(chans)); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	api, err := control.New(control.Config{Token: cfg.HTTP.APIToken}, chans, a.log.With("role", "control"), a.reg)
+	api, err := control.New(control.Config{Token: cfg.HTTP.APIToken}, chans, a.log, a.reg)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (a *App) Run(ctx context.Context) error {
 	var rtmpSrv *rtmp.Server
 	var rtmpLn, rtmpsLn net.Listener
 	if cfg.RTMP.Listen != "" {
-		rtmpSrv, err = rtmp.New(rtmp.Config{ReadTimeout: cfg.RTMP.ReadTimeout}, chans, a.log.With("role", "ingest"), a.reg)
+		rtmpSrv, err = rtmp.New(rtmp.Config{ReadTimeout: cfg.RTMP.ReadTimeout}, chans, a.log, a.reg)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var srtSrv *srt.Server
 	if cfg.SRT.Listen != "" {
-		srtSrv, err = srt.New(srt.Config{Addr: cfg.SRT.Listen, Latency: cfg.SRT.Latency, ReadTimeout: cfg.SRT.ReadTimeout}, chans, a.log.With("role", "ingest"), a.reg)
+		srtSrv, err = srt.New(srt.Config{Addr: cfg.SRT.Listen, Latency: cfg.SRT.Latency, ReadTimeout: cfg.SRT.ReadTimeout}, chans, a.log, a.reg)
 		if err != nil {
 			return err
 		}

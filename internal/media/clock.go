@@ -55,12 +55,19 @@ func (g Grid) PartStart(n int64, p int) int64 {
 	return n*g.SegmentTicks() + int64(p)*g.PartTicks()
 }
 
-// Ticks converts a duration to 90 kHz ticks, truncating.
-func Ticks(d time.Duration) int64 { return int64(d) * Timescale / int64(time.Second) }
+// Ticks converts a duration to 90 kHz ticks, truncating toward zero. It
+// splits whole seconds from the rest so that it does not overflow for any
+// duration (a naive d*90000 overflows past 28.5 hours).
+func Ticks(d time.Duration) int64 {
+	sec, rest := int64(d/time.Second), int64(d%time.Second)
+	return sec*Timescale + rest*Timescale/int64(time.Second)
+}
 
-// Duration converts 90 kHz ticks to a duration.
+// Duration converts 90 kHz ticks to a duration, without overflow for any
+// channel age a time.Duration can hold.
 func Duration(ticks int64) time.Duration {
-	return time.Duration(ticks) * time.Second / Timescale
+	sec, rest := ticks/Timescale, ticks%Timescale
+	return time.Duration(sec)*time.Second + time.Duration(rest)*time.Second/Timescale
 }
 
 func floorDiv(a, b int64) int64 {

@@ -113,3 +113,34 @@ func TestFit(t *testing.T) {
 		t.Fatalf("1080p59.94 source keeps the whole ladder: %+v", got60)
 	}
 }
+
+func TestTicksDurationNoOverflow(t *testing.T) {
+	tests := []struct {
+		d     time.Duration
+		ticks int64
+	}{
+		{0, 0},
+		{time.Second, 90000},
+		{11111 * time.Microsecond, 999}, // truncates
+		{-time.Second, -90000},
+		{30 * time.Hour, 30 * 3600 * 90000}, // past the naive overflow point
+		{24 * 365 * 10 * time.Hour, 24 * 365 * 10 * 3600 * 90000},
+	}
+	for _, tt := range tests {
+		if got := Ticks(tt.d); got != tt.ticks {
+			t.Errorf("Ticks(%v) = %d, want %d", tt.d, got, tt.ticks)
+		}
+		if tt.d%time.Second == 0 {
+			if got := Duration(tt.ticks); got != tt.d {
+				t.Errorf("Duration(%d) = %v, want %v", tt.ticks, got, tt.d)
+			}
+		}
+	}
+	// A channel 30 hours old still maps onto its grid.
+	g := Grid{Segment: 2 * time.Second, Part: 500 * time.Millisecond}
+	epoch := Epoch{Wall: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	m := NewMapping(g, epoch, 0, epoch.Wall.Add(30*time.Hour+time.Second), 0)
+	if m.Anchor != 30*3600*90000 {
+		t.Fatalf("anchor after 30 h = %d", m.Anchor)
+	}
+}

@@ -99,7 +99,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	s.srt = fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp"))
 	args := append([]string{"serve", "--data", dataDir, "--http", strings.TrimPrefix(s.base, "http://"), "--rtmp", s.rtmp, "--srt", s.srt}, extra...)
 	s.cmd = exec.Command(binPath, args...)
-	s.cmd.Env = append(os.Environ(), "ONAIR_RTMP_TLS_LISTEN=127.0.0.1:0")
+	s.cmd.Env = os.Environ()
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
