@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,6 +47,15 @@ func play(t *testing.T, url string, seconds int) playResult {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	c := append([]float64(nil), xs...)
+	sort.Float64s(c)
+	return c[len(c)/2]
+}
+
 func lastLine(b []byte) []byte {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return []byte(lines[len(lines)-1])
@@ -67,6 +78,25 @@ func TestBrowserPlaysDemo(t *testing.T) {
 		}
 		code, _, b = get(s.base + "/live/demo/160p30/index.m3u8")
 		return code == 200 && len(completeSegments(string(b))) >= 3
+	})
+	// A low-latency channel (200 ms parts) next to the demo, played by
+	// hls.js in low-latency mode.
+	ll := s.createChannel(t, "ll", true)
+	publishRTMP(t, fmt.Sprintf("rtmp://%s/live/%s", s.rtmp, ll.Ingest.StreamKey), "640x360", 30, 0)
+	waitFor(t, 40*time.Second, "low-latency channel playable", func() bool {
+		return lastSegment(t, s.base+"/live/ll/160p30/index.m3u8") >= 2
+	})
+	t.Run("hls-ll", func(t *testing.T) {
+		res := play(t, s.base+"/channels/ll?player=hls&ll=1", 10)
+		t.Logf("hls.js LL: startup %.0f ms, rate %.3f, stalls %d, latency %v", res.StartupMS, res.Rate, res.Stalls, res.LatencyS)
+		if !res.OK || res.Stalls > 0 || res.Rate < 0.85 || res.Rate > 1.15 {
+			t.Fatalf("hls.js low-latency playback: ok=%v reason=%q rate=%.2f stalls=%d errors=%v", res.OK, res.Reason, res.Rate, res.Stalls, res.Errors)
+		}
+		// Not a speed target (that lives in docs/BENCHMARKS.md): a sanity
+		// bound showing low-latency mode is in effect (standard is ~6 s).
+		if med := median(res.LatencyS); med <= 0 || med > 4 {
+			t.Errorf("hls.js LL latency median %.2f s: low-latency mode not in effect", med)
+		}
 	})
 	for _, player := range []string{"hls", "dash"} {
 		t.Run(player, func(t *testing.T) {
