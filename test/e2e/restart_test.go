@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -87,4 +88,36 @@ func TestChannelLifecycleAndRestart(t *testing.T) {
 	if out, err := onairCLI(t, s2, "channel", "show", "persist"); err == nil || !strings.Contains(out, "not found") {
 		t.Errorf("show deleted: err=%v out=%q", err, out)
 	}
+}
+
+// Stopping a live channel cuts its publisher and refuses new ones until
+// the channel is started again; its viewers get a 404 only for objects that
+// never existed.
+func TestStopLiveChannelCutsPublisher(t *testing.T) {
+	s := startServer(t, "")
+	ch := s.createChannel(t, "cut", false)
+	url := fmt.Sprintf("rtmp://%s/live/%s", s.rtmp, ch.Ingest.StreamKey)
+	p := publishRTMP(t, url, "320x240", 30, 0)
+	waitFor(t, 30*time.Second, "live", func() bool {
+		c, _ := s.getChannel(t, "cut")
+		return c.State == "live"
+	})
+	if out, err := onairCLI(t, s, "channel", "stop", "cut"); err != nil {
+		t.Fatalf("stop: %v %s", err, out)
+	}
+	if exited, _ := p.exited(15 * time.Second); !exited {
+		t.Fatal("publisher still connected 15 s after the channel was stopped")
+	}
+	again := publishRTMP(t, url, "320x240", 30, 5)
+	if exited, err := again.exited(15 * time.Second); !exited || err == nil {
+		t.Fatalf("stopped channel accepted a publisher (exited=%v err=%v)", exited, err)
+	}
+	if out, err := onairCLI(t, s, "channel", "start", "cut"); err != nil {
+		t.Fatalf("start: %v %s", err, out)
+	}
+	publishRTMP(t, url, "320x240", 30, 0)
+	waitFor(t, 30*time.Second, "live again after start", func() bool {
+		c, _ := s.getChannel(t, "cut")
+		return c.State == "live"
+	})
 }
