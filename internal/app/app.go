@@ -170,7 +170,7 @@ func (a *App) Run(ctx context.Context) error {
 	})
 	mux.Handle("/", api.Handler())
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           canonicalPaths(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
