@@ -6,10 +6,11 @@
 // WEBDIR/node_modules, waits until the <video> plays, waits --warmup
 // seconds, then takes --shots screenshots one second apart. For each it
 // records the wall clock (ms since the Unix epoch) just before and just
-// after page.screenshot, and hls.js's latency (window.onair.stats()) just
+// after page.screenshot, hls.js's latency (window.onair.stats()) and the
+// box the video picture occupies in the page (object-fit: contain) just
 // before. Prints one JSON line: {ok, reason, shots: [{file, before_ms,
-// after_ms, latency_s}]}. Written for onair-bench; exit 0 when it could
-// judge, 2 on a harness failure.
+// after_ms, latency_s, box: {x, y, w, h}}]}. Written for onair-bench; exit
+// 0 when it could judge, 2 on a harness failure.
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +37,15 @@ if (!o.web || !o.url || !o.out || !loopback(o.url)) {
 const require = createRequire(join(o.web, 'package.json'));
 const { chromium } = require('playwright-core');
 const dir = mkdtempSync(join(tmpdir(), 'onair-shot-'));
-const guard = setTimeout(() => { rmSync(dir, { recursive: true, force: true }); process.exit(2); }, 120000);
 let ctx = null;
+// bail closes the browser (bounded) and exits with a harness failure.
+async function bail() {
+  if (ctx) await Promise.race([ctx.close().catch(() => {}), new Promise((r) => setTimeout(r, 3000))]);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(2);
+}
+const guard = setTimeout(bail, 120000);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, bail);
 const result = { ok: false, reason: '', shots: [] };
 try {
   ctx = await chromium.launchPersistentContext(dir, {
@@ -56,12 +64,22 @@ try {
   }, null, { timeout: 30000, polling: 100 });
   await new Promise((r) => setTimeout(r, Number(o.warmup) * 1000));
   for (let i = 0; i < Number(o.shots); i++) {
-    const latency = await page.evaluate(() => (window.onair && window.onair.stats ? window.onair.stats().latency : null));
+    const { latency, box } = await page.evaluate(() => {
+      const v = document.querySelector('video');
+      const r = v.getBoundingClientRect();
+      const k = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
+      const w = v.videoWidth * k;
+      const h = v.videoHeight * k;
+      return {
+        latency: window.onair && window.onair.stats ? window.onair.stats().latency : null,
+        box: { x: r.left + (r.width - w) / 2, y: r.top + (r.height - h) / 2, w, h },
+      };
+    });
     const file = join(o.out, `shot-${i + 1}.png`);
     const before = Date.now();
     await page.screenshot({ path: file });
     const after = Date.now();
-    result.shots.push({ file, before_ms: before, after_ms: after, latency_s: latency });
+    result.shots.push({ file, before_ms: before, after_ms: after, latency_s: latency, box });
     await new Promise((r) => setTimeout(r, 1000));
   }
   result.ok = true;

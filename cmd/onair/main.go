@@ -2,6 +2,7 @@
 // RTMP/SRT in, a keyframe-aligned ABR ladder, CMAF, HLS + LL-HLS + DASH out.
 //
 //	onair serve [--demo] [--config onair.yaml] [--data DIR]
+//	onair edge --upstream http://origin:8080 [--listen :8081]
 //	onair channel create|list|show|start|stop|delete ...
 package main
 
@@ -30,7 +31,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), control.Command(), &cobra.Command{
+	root.AddCommand(serveCommand(), edgeCommand(), control.Command(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Run:   func(cmd *cobra.Command, args []string) { fmt.Println("onair", version) },
@@ -102,6 +103,44 @@ then ONAIR_* environment variables, then these flags.`,
 	f.StringVar(&srtAddr, "srt", "", `SRT listen address (default :9000, "" disables)`)
 	f.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	f.BoolVar(&demo, "demo", false, "create and feed the demo channel")
+	return cmd
+}
+
+func edgeCommand() *cobra.Command {
+	var (
+		listen, logLevel string
+		upstreams        []string
+		cacheMiB         int64
+	)
+	cmd := &cobra.Command{
+		Use:   "edge --upstream URL [--upstream URL]...",
+		Short: "Run a caching edge (request collapsing, origin group failover) in front of onair origins",
+		Long: `Run a caching reverse proxy for onair's playback URLs, or any HLS/DASH
+origin. It obeys the origin's Cache-Control, collapses concurrent requests
+for the same object into one upstream fetch (streaming the body to every
+waiter as it arrives, LL-HLS blocking reloads included), serves stale
+playlists while one refresh is in flight and stale segments when the
+upstream fails, and fails over from the first --upstream to the next.
+An edge can be another edge's upstream (an origin shield).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lvl := config.Default().Log
+			if logLevel != "" {
+				lvl.Level = logLevel
+			}
+			log := newLogger(lvl)
+			return app.RunEdge(cmd.Context(), app.EdgeOptions{
+				Listen:     listen,
+				Upstreams:  upstreams,
+				CacheBytes: cacheMiB << 20,
+			}, log)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", ":8081", "HTTP listen address")
+	f.StringArrayVar(&upstreams, "upstream", nil, "upstream base URL, e.g. http://127.0.0.1:8080 (repeat: primary first)")
+	f.Int64Var(&cacheMiB, "cache-mib", 256, "memory cache budget in MiB")
+	f.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	return cmd
 }
 

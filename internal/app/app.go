@@ -189,9 +189,7 @@ func (a *App) Run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
+		return shutdown(srv, a.log)
 	})
 	if rtmpSrv != nil {
 		g.Go(func() error { return rtmpSrv.Serve(gctx, rtmpLn) })

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 func TestCanonicalPaths(t *testing.T) {
@@ -29,5 +31,26 @@ func TestCanonicalPaths(t *testing.T) {
 		if w.Code != tt.want {
 			t.Errorf("%s: %d, want %d", tt.path, w.Code, tt.want)
 		}
+	}
+}
+
+// A request that outlives the grace period (an LL-HLS blocking reload, say)
+// is cut and shutdown still succeeds.
+func TestShutdownCutsLongRequests(t *testing.T) {
+	started := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done()
+	}))
+	srv.Start()
+	defer srv.Close()
+	go http.Get(srv.URL)
+	<-started
+	start := time.Now()
+	if err := shutdown(srv.Config, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if d := time.Since(start); d > shutdownGrace+2*time.Second {
+		t.Fatalf("shutdown took %v", d)
 	}
 }
