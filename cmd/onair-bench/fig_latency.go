@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"onair/internal/media"
 )
 
 const (
@@ -29,50 +31,22 @@ type partLatency struct {
 	h histogram
 }
 
+// latencyRun is everything the latency figure measured.
+type latencyRun struct {
+	serveArgv, pubArgv []string
+	window             time.Duration
+	parts              []partLatency
+	player             playResult
+	playCmd, shotCmd   string
+	shots              []shot
+	pdts               []pdtCheck
+}
+
 func (b *bench) figLatency(ctx context.Context) (*section, error) {
-	dir := filepath.Join(b.tmp, "latency")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("latency: %w", err)
-	}
-	window := time.Duration(b.seconds) * time.Second
-	srv, err := startOnair(b.procs, b.onair, "onair-latency", filepath.Join(dir, "data"))
+	r, err := b.measureLatency(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("latency: %w", err)
 	}
-	defer srv.stop()
-	if err := srv.waitReady(ctx, 30*time.Second); err != nil {
-		return nil, fmt.Errorf("latency: %w", err)
-	}
-	midnight := utcMidnight(time.Now())
-	profiles := []profile{{"std", false, 500 * time.Millisecond}, {"ll", true, 200 * time.Millisecond}}
-	var parts []partLatency
-	var pubArgv []string
-	var llPub *proc
-	for _, pf := range profiles {
-		ch, err := srv.createChannel(ctx, pf.name, pf.lowLatency)
-		if err != nil {
-			return nil, fmt.Errorf("latency: %w", err)
-		}
-		pubArgv = clockSourceArgs(midnight, ch.Ingest.RTMPURL)
-		b.progress("latency: %s profile (%v parts): publishing for %v + %v", pf.name, pf.part, latencyWarmup, window)
-		pub, err := b.procs.start("ffmpeg-clock-"+pf.name, pubArgv, startOpts{})
-		if err != nil {
-			return nil, fmt.Errorf("latency: %w", err)
-		}
-		h, err := b.partLatencyWindow(ctx, srv, pf.name, pub, window)
-		if err != nil {
-			_ = pub.stop(3 * time.Second)
-			return nil, fmt.Errorf("latency: %s: %w", pf.name, err)
-		}
-		parts = append(parts, partLatency{pf, h})
-		if pf.lowLatency {
-			llPub = pub // keeps publishing for the player
-		} else {
-			_ = pub.stop(3 * time.Second)
-		}
-	}
-	defer llPub.stop(3 * time.Second)
-
 	sec := &section{
 		title: "2. Latency",
 		measures: "(a) Ingest-to-available: onair's histogram `" + latencyMetric + "` (per channel, all renditions of the " +
@@ -86,11 +60,81 @@ func (b *bench) figLatency(ctx context.Context) (*section, error) {
 			"of the share that meets it.\n\n(b) Capture-to-display with hls.js in low-latency mode on the LL profile. Goal: under 1 s.",
 		commands: []string{
 			"# onair (fresh data dir, no --demo); channels std (low_latency false) and ll (low_latency true)",
-			shellQuote(srv.argv),
-			fmt.Sprintf("# publisher, %v warm-up then a %v window per channel (the ll one keeps running for (b))", latencyWarmup, window),
-			shellQuote(pubArgv),
+			shellQuote(r.serveArgv),
+			fmt.Sprintf("# publisher, %v warm-up then a %v window per channel (the ll one keeps running for (b))", latencyWarmup, r.window),
+			shellQuote(r.pubArgv),
+			"# (b) player, while ll is live", r.playCmd,
+			"# (b) screenshots (cmd/onair-bench/shot.mjs)", r.shotCmd,
 		},
 	}
+	verdicts := partLatencyReport(sec, r.parts)
+	c2d := b.playerReport(sec, r)
+	med := median(c2d)
+	sec.reading = fmt.Sprintf("(a) %s. (b) hls.js reports a median %s; the screenshots show %s capture-to-display (%d readable), goal 1 s: %s.",
+		strings.Join(verdicts, "; "), secs(median(r.player.Latency)), secs(med), len(c2d),
+		yesNo(!math.IsNaN(med) && med < 1, "met", "not met"))
+	return sec, nil
+}
+
+// measureLatency runs one onair with a default and a low-latency channel,
+// publishes the clock source to each for the window, then plays and
+// screenshots the low-latency one.
+func (b *bench) measureLatency(ctx context.Context) (*latencyRun, error) {
+	dir := filepath.Join(b.tmp, "latency")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	r := &latencyRun{window: time.Duration(b.seconds) * time.Second}
+	srv, err := startOnair(b.procs, b.onair, "onair-latency", filepath.Join(dir, "data"))
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	r.serveArgv = srv.argv
+	if err := srv.waitReady(ctx, 30*time.Second); err != nil {
+		return nil, err
+	}
+	midnight := utcMidnight(time.Now())
+	profiles := []profile{{"std", false, 500 * time.Millisecond}, {"ll", true, 200 * time.Millisecond}}
+	for i, pf := range profiles {
+		ch, err := srv.createChannel(ctx, pf.name, pf.lowLatency)
+		if err != nil {
+			return nil, err
+		}
+		r.pubArgv = clockSourceArgs(midnight, ch.Ingest.RTMPURL)
+		b.progress("latency: %s profile (%v parts): publishing for %v + %v", pf.name, pf.part, latencyWarmup, r.window)
+		pub, err := b.procs.start("ffmpeg-clock-"+pf.name, r.pubArgv, startOpts{})
+		if err != nil {
+			return nil, err
+		}
+		defer pub.stop(3 * time.Second)
+		h, err := b.partLatencyWindow(ctx, srv, pf.name, pub, r.window)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pf.name, err)
+		}
+		r.parts = append(r.parts, partLatency{pf, h})
+		if i < len(profiles)-1 {
+			_ = pub.stop(3 * time.Second) // the last (ll) keeps publishing for the player
+		}
+	}
+
+	b.progress("latency: hls.js player on the ll channel")
+	page := srv.base + "/channels/ll?ll=1"
+	if r.player, r.playCmd, err = b.playerLatency(ctx, page); err != nil {
+		return nil, fmt.Errorf("player: %w", err)
+	}
+	b.progress("latency: screenshots")
+	if r.shots, r.shotCmd, err = b.screenshots(ctx, page, midnight); err != nil {
+		return nil, fmt.Errorf("screenshots: %w", err)
+	}
+	if r.pdts, err = b.pdtOffsets(ctx, srv, "ll", midnight, dir); err != nil {
+		return nil, fmt.Errorf("program-date-time check: %w", err)
+	}
+	return r, nil
+}
+
+// partLatencyReport adds table (a) and returns one verdict per profile.
+func partLatencyReport(sec *section, parts []partLatency) []string {
 	t := newTable("profile", "part P", "parts", "mean", "p50", "p90", "p99", "share <= 100 ms", "worst frame p50", "worst frame p99", "goal: worst < P+100 ms")
 	var verdicts []string
 	for _, pl := range parts {
@@ -102,25 +146,18 @@ func (b *bench) figLatency(ctx context.Context) (*section, error) {
 		verdicts = append(verdicts, fmt.Sprintf("%s worst frame p50 %s / p99 %s against %s", pl.name, ms(worst(0.5)), ms(worst(0.99)), ms(p+0.1)))
 	}
 	sec.tables = append(sec.tables, t)
-	sec.notes = append(sec.notes, "Table (a): last-frame latency from the histogram delta over the window; worst frame = last-frame latency + P - 33 ms.")
+	nRend := len(media.Fit(media.DefaultLadder(), srcTrack)) + 2
+	sec.notes = append(sec.notes, fmt.Sprintf("Table (a): last-frame latency from the histogram delta over the window; worst frame = "+
+		"last-frame latency + P - 33 ms. Every rendition emits one part per P, so each of the channel's %d renditions "+
+		"(source and audio passthrough, %s) contributes 1/%d = %.1f%% of the parts: a share of %.1f%% under 100 ms is "+
+		"exactly the two passthrough renditions.", nRend, ladderNames(), nRend, 100/float64(nRend), 200/float64(nRend)))
+	return verdicts
+}
 
-	b.progress("latency: hls.js player on the ll channel")
-	pr, playCmd, err := b.playerLatency(ctx, srv.base+"/channels/ll?ll=1")
-	if err != nil {
-		return nil, fmt.Errorf("latency: player: %w", err)
-	}
-	sec.commands = append(sec.commands, "# (b) player, while ll is live", playCmd)
-	b.progress("latency: screenshots")
-	shots, shotCmd, err := b.screenshots(ctx, srv.base+"/channels/ll?ll=1", midnight)
-	if err != nil {
-		return nil, fmt.Errorf("latency: screenshots: %w", err)
-	}
-	sec.commands = append(sec.commands, "# (b) screenshots (cmd/onair-bench/shot.mjs)", shotCmd)
-	pdts, err := b.pdtOffsets(ctx, srv, "ll", midnight, dir)
-	if err != nil {
-		return nil, fmt.Errorf("latency: program-date-time check: %w", err)
-	}
-
+// playerReport adds tables (b1) to (b3) and returns the readable
+// capture-to-display samples in seconds.
+func (b *bench) playerReport(sec *section, r *latencyRun) []float64 {
+	pr := r.player
 	t2 := newTable("hls.js latency samples", "median", "min", "max", "startup", "stalls", "playback ok")
 	lo, hi := minMax(pr.Latency)
 	t2.add(fmt.Sprint(len(pr.Latency)), secs(median(pr.Latency)), secs(lo), secs(hi), fmt.Sprintf("%d ms", pr.StartupMS),
@@ -133,15 +170,16 @@ func (b *bench) figLatency(ctx context.Context) (*section, error) {
 
 	t3 := newTable("screenshot", "taken at (UTC)", "picture's capture time (burnt in)", "capture-to-display", "hls.js latency then", "difference")
 	var c2d []float64
-	for i, s := range shots {
+	for i, s := range r.shots {
+		name := fmt.Sprintf("%d (%s)", i+1, filepath.Base(s.file))
+		taken := fmt.Sprintf("%s ± %d ms", s.taken.UTC().Format("15:04:05.000"), s.spread.Milliseconds())
 		if s.err != nil {
-			t3.add(filepath.Base(s.file), s.taken.Format("15:04:05.000"), "unreadable: "+s.err.Error(), "", secs(s.hlsLatency), "")
+			t3.add(name, taken, "unreadable: "+s.err.Error(), "", secs(s.hlsLatency), "")
 			continue
 		}
 		d := s.taken.Sub(s.capture).Seconds()
 		c2d = append(c2d, d)
-		t3.add(fmt.Sprintf("%d (%s)", i+1, filepath.Base(s.file)), fmt.Sprintf("%s ± %d ms", s.taken.UTC().Format("15:04:05.000"), s.spread.Milliseconds()),
-			s.capture.UTC().Format("15:04:05.000"), secs(d), secs(s.hlsLatency), secs(d-s.hlsLatency))
+		t3.add(name, taken, s.capture.UTC().Format("15:04:05.000"), secs(d), secs(s.hlsLatency), secs(d-s.hlsLatency))
 	}
 	sec.tables = append(sec.tables, t3)
 	sec.notes = append(sec.notes, fmt.Sprintf("Table (b2): headless Chromium screenshots of the playing page (kept in %s). "+
@@ -151,7 +189,7 @@ func (b *bench) figLatency(ctx context.Context) (*section, error) {
 		"hls.js latency, the part hls.js does not see.", b.shots))
 
 	t4 := newTable("ll source segment", "EXT-X-PROGRAM-DATE-TIME", "first frame's capture time (burnt in)", "PDT - capture")
-	for _, p := range pdts {
+	for _, p := range r.pdts {
 		if p.err != nil {
 			t4.add(p.uri, p.pdt.UTC().Format("15:04:05.000"), "unreadable: "+p.err.Error(), "")
 			continue
@@ -162,12 +200,7 @@ func (b *bench) figLatency(ctx context.Context) (*section, error) {
 	sec.notes = append(sec.notes, "Table (b3): how far onair's PROGRAM-DATE-TIME is from the real capture time of the same frame "+
 		"(the first frame of a source segment, decoded with ffmpeg): encoder + RTMP hop + whatever delayed the session's "+
 		"first keyframe. hls.js's latency misses exactly this much.")
-
-	med := median(c2d)
-	sec.reading = fmt.Sprintf("(a) %s. (b) hls.js reports a median %s; the screenshots show %s capture-to-display (%d readable), goal 1 s: %s.",
-		strings.Join(verdicts, "; "), secs(median(pr.Latency)), secs(med), len(c2d),
-		yesNo(!math.IsNaN(med) && med < 1, "met", "not met"))
-	return sec, nil
+	return c2d
 }
 
 // partLatencyWindow waits until the channel is live plus the warm-up, then

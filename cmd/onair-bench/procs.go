@@ -68,6 +68,10 @@ func (r *procs) start(name string, argv []string, o startOpts) (*proc, error) {
 		cmd.Stdout = o.Stdout
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A grandchild in another process group (Chromium under node) may
+	// keep an output pipe open after the child exits: do not let Wait
+	// block on it for long.
+	cmd.WaitDelay = 5 * time.Second
 	p := &proc{name: name, cmd: cmd, logPath: logPath, log: lf, done: make(chan struct{}), r: r}
 	fmt.Fprintf(lf, "# %s\n", shellQuote(argv))
 	if err := cmd.Start(); err != nil {
