@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,21 +87,52 @@ type Epoch struct {
 }
 
 // Mapping maps one publisher session's source timestamps onto the channel
-// clock: channel = source + Offset. It also ties channel time to the wall
-// clock at which the session's first keyframe reached ingest, which is where
-// EXT-X-PROGRAM-DATE-TIME and latency figures come from.
+// clock: channel = source + Offset. It also ties channel time to the ingest
+// wall clock, which is where EXT-X-PROGRAM-DATE-TIME and latency figures
+// come from.
+//
+// The wall tie starts at the arrival of the session's first keyframe and is
+// refined by Observe: encoders often send their first frames late and then
+// in a burst (ffmpeg by about 0.8 s), so the earliest arrival consistent
+// with media time, over every frame seen, is the better estimate. Copies of
+// a Mapping share the refinement.
 type Mapping struct {
 	Offset     int64     // ticks added to source timestamps
 	Anchor     int64     // channel time of the session's first keyframe (a grid boundary)
 	AnchorWall time.Time // wall time at which that keyframe reached ingest
+	wall       *wallAnchor
 }
+
+// wallAnchor holds the refined wall time of the anchor, in Unix
+// nanoseconds; it only ever moves earlier.
+type wallAnchor struct{ ns atomic.Int64 }
 
 // ToChannel maps a source timestamp to channel time.
 func (m Mapping) ToChannel(src int64) int64 { return src + m.Offset }
 
 // WallAt returns the ingest wall time of channel time t within the session.
 func (m Mapping) WallAt(t int64) time.Time {
-	return m.AnchorWall.Add(Duration(t - m.Anchor))
+	base := m.AnchorWall
+	if m.wall != nil {
+		base = time.Unix(0, m.wall.ns.Load()).In(m.AnchorWall.Location())
+	}
+	return base.Add(Duration(t - m.Anchor))
+}
+
+// Observe refines the wall tie with a unit of channel time t that reached
+// ingest at arrival: if it implies an earlier anchor, WallAt moves earlier
+// for every copy of the mapping. Safe for concurrent use.
+func (m Mapping) Observe(t int64, arrival time.Time) {
+	if m.wall == nil || arrival.IsZero() {
+		return
+	}
+	est := arrival.Add(-Duration(t - m.Anchor)).UnixNano()
+	for {
+		cur := m.wall.ns.Load()
+		if est >= cur || m.wall.ns.CompareAndSwap(cur, est) {
+			return
+		}
+	}
 }
 
 // NewMapping decides the mapping for a session whose first keyframe has
@@ -117,5 +149,7 @@ func NewMapping(g Grid, epoch Epoch, srcPTS int64, wall time.Time, notBefore int
 	if target < 0 {
 		target = 0
 	}
-	return Mapping{Offset: target - srcPTS, Anchor: target, AnchorWall: wall}
+	m := Mapping{Offset: target - srcPTS, Anchor: target, AnchorWall: wall, wall: &wallAnchor{}}
+	m.wall.ns.Store(wall.UnixNano())
+	return m
 }

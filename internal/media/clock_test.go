@@ -144,3 +144,23 @@ func TestTicksDurationNoOverflow(t *testing.T) {
 		t.Fatalf("anchor after 30 h = %d", m.Anchor)
 	}
 }
+
+func TestMappingObserveRefinesWallTie(t *testing.T) {
+	g := Grid{Segment: 2 * time.Second, Part: 500 * time.Millisecond}
+	epoch := Epoch{Wall: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	// The first keyframe arrives 800 ms late; later frames on time.
+	late := epoch.Wall.Add(800 * time.Millisecond)
+	m := NewMapping(g, epoch, 0, late, 0)
+	copyOf := m
+	m.Observe(m.Anchor+3000, late)                                    // burst: no better
+	m.Observe(m.Anchor+90000, epoch.Wall.Add(time.Second))            // 1 s of media arrived at +1 s
+	m.Observe(m.Anchor+180000, epoch.Wall.Add(2100*time.Millisecond)) // jitter late: ignored
+	if got := copyOf.WallAt(m.Anchor); !got.Equal(epoch.Wall) {
+		t.Fatalf("refined anchor wall %v, want %v (shared by copies)", got, epoch.Wall)
+	}
+	if got := m.WallAt(m.Anchor + 45000); !got.Equal(epoch.Wall.Add(500 * time.Millisecond)) {
+		t.Fatalf("WallAt = %v", got)
+	}
+	var zero Mapping
+	zero.Observe(0, late) // no panic on a zero Mapping
+}

@@ -104,6 +104,7 @@ type window struct {
 // segment.
 func selectWindow(snap *live.Snapshot, span time.Duration) (window, bool) {
 	segs := snap.Segments
+	alignWalls(segs)
 	lastC := -1
 	for i := len(segs) - 1; i >= 0; i-- {
 		if segs[i].Complete {
@@ -237,4 +238,27 @@ func segmentURI(n int64) string {
 
 func partURI(n int64, p int) string {
 	return strconv.FormatInt(n, 10) + "." + strconv.Itoa(p) + ".m4s"
+}
+
+// alignWalls makes PROGRAM-DATE-TIME consistent with media time within each
+// run of contiguous segments (no number gap, no discontinuity): every
+// segment is dated back from the run's newest one. The packager dates a
+// segment when it opens, from the session's wall tie, which ingest keeps
+// refining (media.Mapping.Observe); the newest date is the best, and
+// dating earlier segments from it keeps PDT differences equal to EXTINF
+// durations, as players expect. segs is a snapshot copy and is changed in
+// place.
+func alignWalls(segs []live.Segment) {
+	for j := len(segs) - 1; j >= 0; {
+		if segs[j].Wall.IsZero() {
+			j--
+			continue
+		}
+		i := j
+		for i > 0 && !segs[i].Discontinuity && segs[i-1].Number == segs[i].Number-1 && !segs[i-1].Wall.IsZero() {
+			i--
+			segs[i].Wall = segs[j].Wall.Add(-media.Duration(segs[j].Start - segs[i].Start))
+		}
+		j = i - 1
+	}
 }

@@ -175,6 +175,9 @@ func (p *Publisher) Write(u media.Unit) error {
 	}
 	u.PTS = p.sess.Mapping.ToChannel(u.PTS)
 	u.DTS = p.sess.Mapping.ToChannel(u.DTS)
+	if u.Kind == media.KindVideo {
+		p.sess.Mapping.Observe(u.DTS, u.Wall)
+	}
 	if u.DTS < p.sess.Mapping.Anchor && u.Kind == media.KindAudio {
 		return nil // audio that precedes the first keyframe
 	}

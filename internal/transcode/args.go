@@ -58,6 +58,12 @@ func BuildArgs(a Args) []string {
 	if a.Threads > 0 {
 		args = append(args, "-threads", strconv.Itoa(a.Threads))
 	}
+	if a.LowLatency {
+		// The H.264/H.265 decoder's frame threads hold 2-3 frames;
+		// slice threading holds none (single-slice sources then decode
+		// on one thread, which is cheap next to encoding).
+		args = append(args, "-thread_type", "slice")
+	}
 	args = append(args, "-f", "mpegts", "-i", in)
 	for i, r := range a.Renditions {
 		args = append(args, renditionArgs(a, r)...)
