@@ -30,6 +30,7 @@ type bucket struct {
 func parseHistogram(text []byte, name, match string) (histogram, error) {
 	var h histogram
 	found := false
+	byLE := map[float64]float64{}
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -58,12 +59,14 @@ func parseHistogram(text []byte, name, match string) (histogram, error) {
 			if err != nil {
 				return histogram{}, fmt.Errorf("parse histogram %s: le %q: %w", name, le, err)
 			}
-			h.Buckets = append(h.Buckets, bucket{LE: bound, Count: v})
+			byLE[bound] += v // series with other labels (e.g. rendition) add up
 			found = true
 		case name + "_sum":
-			h.Sum, found = v, true
+			h.Sum += v
+			found = true
 		case name + "_count":
-			h.Count, found = v, true
+			h.Count += v
+			found = true
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -71,6 +74,9 @@ func parseHistogram(text []byte, name, match string) (histogram, error) {
 	}
 	if !found {
 		return histogram{}, fmt.Errorf("histogram %s{%s} not found", name, match)
+	}
+	for le, c := range byLE {
+		h.Buckets = append(h.Buckets, bucket{LE: le, Count: c})
 	}
 	sort.Slice(h.Buckets, func(i, j int) bool { return h.Buckets[i].LE < h.Buckets[j].LE })
 	return h, nil

@@ -49,9 +49,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, cr),
 		partLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "onair_packager_part_latency_seconds",
-			Help:    "Wall time from the ingest arrival of a part's last frame to the part being in the live index.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"channel"}),
+			Help:    "Wall time from the ingest arrival of a part's last frame to the part being in the live index, per rendition (passthrough renditions skip the transcoder).",
+			Buckets: []float64{.005, .01, .025, .05, .075, .1, .15, .2, .25, .3, .4, .5, .6, .8, 1, 1.5, 2.5, 5},
+		}, []string{"channel", "rendition"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onair_storage_errors_total",
 			Help: "Object store operations that failed, by operation (put, get, delete).",
@@ -92,7 +92,7 @@ func (m *metrics) track(channel, rendition string) trackMetrics {
 		bytes:     m.bytes.WithLabelValues(channel, rendition),
 		unaligned: m.unaligned.WithLabelValues(channel, rendition),
 		resync:    m.audioResync.WithLabelValues(channel, rendition),
-		latency:   m.partLatency.WithLabelValues(channel),
+		latency:   m.partLatency.WithLabelValues(channel, rendition),
 		m:         m,
 		channel:   channel,
 		rendition: rendition,
