@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -47,8 +48,8 @@ func main() {
 
 func serveCommand() *cobra.Command {
 	var (
-		cfgPath, dataDir, httpAddr, rtmpAddr, srtAddr, logLevel string
-		demo                                                    bool
+		cfgPath, dataDir, httpAddr, rtmpAddr, srtAddr, logLevel, cpuProfile string
+		demo                                                                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -92,6 +93,17 @@ then ONAIR_* environment variables, then these flags.`,
 			if err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("cpu profile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("cpu profile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return a.Run(cmd.Context())
 		},
 	}
@@ -103,6 +115,7 @@ then ONAIR_* environment variables, then these flags.`,
 	f.StringVar(&srtAddr, "srt", "", `SRT listen address (default :9000, "" disables)`)
 	f.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	f.BoolVar(&demo, "demo", false, "create and feed the demo channel")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of this process to the file on exit (ffmpeg children not included)")
 	return cmd
 }
 
