@@ -1,7 +1,7 @@
 // Command onair-bench measures onair on this machine and prints one
 // Markdown table per figure, with the exact commands and parameters used:
 //
-//	go run ./cmd/onair-bench [-only transcode,latency,coldstart,origin] [-seconds 30] [-onair bin/onair]
+//	go run ./cmd/onair-bench [-only transcode,latency,coldstart,origin,edge] [-seconds 30] [-onair bin/onair]
 //
 // Figures: transcode (CPU of a channel's transcoding against raw ffmpeg
 // with the same ladder), latency (ingest-to-available from onair's part
@@ -9,14 +9,17 @@
 // against a clock burnt into the picture), coldstart (exec to ready, to a
 // full master playlist, to a first segment in every rendition) and origin
 // (wrk requests/s for a playlist and segments, onair vs nginx serving the
-// same bytes). docs/BENCHMARKS.md explains each figure and records a run.
+// same bytes) and edge (wrk cache-hit requests/s for a playlist and a
+// segment, onair edge vs nginx serving files vs Varnish caching the same
+// origin). docs/BENCHMARKS.md explains each figure and records a run.
 //
 // Everything listens and connects on 127.0.0.1 only. Every process the
 // bench starts runs in its own process group and is stopped (SIGTERM, then
 // SIGKILL) when its figure ends, on error and on SIGINT/SIGTERM. It needs
 // bin/onair (scripts/setup.sh), ffmpeg, node with web/node_modules and
-// Chromium (for the player figure), nginx (Debian nginx-light) and wrk.
-// Run it from the repository root. A default run takes about 6 minutes.
+// Chromium (for the player figure), nginx (Debian nginx-light), wrk and
+// varnishd (Debian varnish, for the edge figure).
+// Run it from the repository root. A default run takes about 7 minutes.
 package main
 
 import (
@@ -36,7 +39,7 @@ import (
 )
 
 // figures in run order, by -only name.
-var figureNames = []string{"transcode", "latency", "coldstart", "origin"}
+var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge"}
 
 // bench holds what every figure needs.
 type bench struct {
@@ -114,7 +117,7 @@ func run() error {
 	start := time.Now()
 	fmt.Print(machineReport(ctx, bin, os.Args[1:]))
 	type fig func(context.Context) (*section, error)
-	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin}
+	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge}
 	var failed []string
 	for _, name := range figureNames {
 		if !want[name] {
@@ -153,9 +156,12 @@ func checkTools(want map[string]bool, onair string) error {
 		need["node"] = "install Node.js 20 and run scripts/vendor-web.sh"
 		need["chromium"] = "apt-get install -y chromium"
 	}
-	if want["origin"] {
+	if want["origin"] || want["edge"] {
 		need["nginx"] = "apt-get install -y nginx-light"
 		need["wrk"] = "apt-get install -y wrk"
+	}
+	if want["edge"] {
+		need["varnishd"] = "apt-get install -y varnish"
 	}
 	for tool, how := range need {
 		if _, err := exec.LookPath(tool); err != nil {
