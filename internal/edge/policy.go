@@ -67,6 +67,15 @@ func parseDelta(s string) time.Duration {
 	return time.Duration(n) * time.Second
 }
 
+// parseUint parses a non-negative decimal of digits only.
+func parseUint(s string) (int64, bool) {
+	if !allDigits(s) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
 func allDigits(s string) bool {
 	for i := range len(s) {
 		if s[i] < '0' || s[i] > '9' {

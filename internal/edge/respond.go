@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"onair/internal/httprange"
 	"strconv"
 	"strings"
 	"time"
@@ -26,17 +27,17 @@ func resolveRange(w http.ResponseWriter, r *http.Request, header http.Header, si
 	if ir := r.Header.Get("If-Range"); ir != "" && ir != header.Get("ETag") && ir != header.Get("Last-Modified") {
 		rng = ""
 	}
-	br, res := parseRange(rng, size)
+	br, res := httprange.Parse(rng, size)
 	switch res {
-	case rangeUnsatisfiable:
+	case httprange.Unsatisfiable:
 		h := w.Header()
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
 		h.Del("Content-Type")
 		writeError(w, http.StatusRequestedRangeNotSatisfiable)
 		return 0, 0, 0, false
-	case rangePartial:
-		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", br.start, br.end, size))
-		return http.StatusPartialContent, br.start, br.end + 1, true
+	case httprange.Partial:
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", br.Start, br.End, size))
+		return http.StatusPartialContent, br.Start, br.End + 1, true
 	}
 	return http.StatusOK, 0, size, true
 }

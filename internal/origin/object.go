@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"onair/internal/httprange"
 	"strconv"
 
 	"onair/internal/live"
@@ -143,18 +144,18 @@ func serveBytes(w http.ResponseWriter, r *http.Request, contentType, cacheContro
 	if r.Header.Get("If-Range") != "" {
 		rng = ""
 	}
-	br, res := parseRange(rng, size)
+	br, res := httprange.Parse(rng, size)
 	status := http.StatusOK
 	switch res {
-	case rangeUnsatisfiable:
+	case httprange.Unsatisfiable:
 		return &httpError{
 			status:       http.StatusRequestedRangeNotSatisfiable,
 			contentRange: "bytes */" + strconv.FormatInt(size, 10),
 			err:          fmt.Errorf("range %q of %d bytes", rng, size),
 		}
-	case rangePartial:
-		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", br.start, br.end, size))
-		data = data[br.start : br.end+1]
+	case httprange.Partial:
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", br.Start, br.End, size))
+		data = data[br.Start : br.End+1]
 		status = http.StatusPartialContent
 	}
 	w.Header().Set("Accept-Ranges", "bytes")
