@@ -49,10 +49,14 @@ func TestFailoverAndFailBack(t *testing.T) {
 
 	// The primary comes back on the same address; after FailBackAfter of
 	// passed probes it is preferred again.
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Skipf("cannot listen on %s again: %v", addr, err)
-	}
+	// Listeners set SO_REUSEADDR; retry briefly in case the closed
+	// socket is still being torn down.
+	var ln net.Listener
+	eventually(t, 2*time.Second, "listening on "+addr+" again", func() bool {
+		var err error
+		ln, err = net.Listen("tcp", addr)
+		return err == nil
+	})
 	back := &http.Server{Handler: namedHandler("primary again")}
 	go back.Serve(ln)
 	t.Cleanup(func() { back.Close() })

@@ -34,7 +34,7 @@ type clip struct {
 func needFFmpeg(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed")
+		t.Fatal("ffmpeg is required (scripts/setup.sh installs it): ", err)
 	}
 }
 

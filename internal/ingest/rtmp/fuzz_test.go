@@ -21,13 +21,46 @@ var update = flag.Bool("update", false, "re-record testdata/publish.bin from a r
 
 const seedFile = "testdata/publish.bin"
 
-// TestRecordSeed records what ffmpeg sends when it publishes a short clip
-// to key "fuzzkey": the fuzz target's main seed, so fuzzing starts from a
-// complete session (handshake, connect, publish, metadata, configs, frames).
-func TestRecordSeed(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to re-record " + seedFile)
+// TestSeedIsACompletePublish replays the fuzz target's main seed (what
+// ffmpeg sent when it published a short clip to key "fuzzkey") through the
+// current connection handler: it must still start a publisher session and
+// deliver frames, or fuzzing would start from a dead end. With -update it
+// re-records the seed from a real ffmpeg publish first.
+func TestSeedIsACompletePublish(t *testing.T) {
+	if *update {
+		recordSeed(t)
 	}
+	seed, err := os.ReadFile(seedFile)
+	if err != nil {
+		t.Fatalf("%v (run with -update to record it)", err)
+	}
+	router := ingesttest.NewRouter()
+	st := router.Add(t, "fuzzkey", "fuzz", "")
+	w := ingesttest.Watch(t, st)
+	srv, err := New(Config{ReadTimeout: time.Second, HandshakeTimeout: time.Second}, router, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.metrics, err = ingest.NewMetrics(nil); err != nil {
+		t.Fatal(err)
+	}
+	srvSide, cliSide := net.Pipe()
+	go func() { _, _ = io.Copy(io.Discard, cliSide) }()
+	go func() {
+		_, _ = cliSide.Write(seed)
+		_ = cliSide.Close()
+	}()
+	srv.handle(context.Background(), srvSide)
+	w.Wait(t, 5*time.Second, "a session with frames from the seed", func(s ingesttest.Stats) bool {
+		return len(s.Sessions) >= 1 && s.Video > 0
+	})
+}
+
+// recordSeed records what ffmpeg sends when it publishes a short clip to
+// key "fuzzkey" into seedFile, so fuzzing starts from a complete session
+// (handshake, connect, publish, metadata, configs, frames).
+func recordSeed(t *testing.T) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +168,9 @@ func TestConnReplaysRecordedPublish(t *testing.T) {
 	w := ingesttest.Watch(t, st)
 	srv, err := New(Config{ReadTimeout: time.Second, HandshakeTimeout: time.Second}, router, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.metrics, err = ingest.NewMetrics(nil); err != nil {
 		t.Fatal(err)
 	}
 	srvSide, cliSide := net.Pipe()
