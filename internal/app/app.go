@@ -17,6 +17,7 @@ import (
 
 	"onair/internal/config"
 	"onair/internal/control"
+	"onair/internal/ingest"
 	"onair/internal/ingest/rtmp"
 	"onair/internal/ingest/srt"
 	"onair/internal/live"
@@ -114,7 +115,7 @@ func (a *App) Run(ctx context.Context) error {
 	var rtmpSrv *rtmp.Server
 	var rtmpLn, rtmpsLn net.Listener
 	if cfg.RTMP.Listen != "" {
-		rtmpSrv, err = rtmp.New(rtmp.Config{ReadTimeout: cfg.RTMP.ReadTimeout}, chans, a.log, a.reg)
+		rtmpSrv, err = rtmp.New(rtmp.Config{Limits: ingest.Limits{ReadTimeout: cfg.RTMP.ReadTimeout}}, chans, a.log, a.reg)
 		if err != nil {
 			return err
 		}
@@ -140,7 +141,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	var srtSrv *srt.Server
 	if cfg.SRT.Listen != "" {
-		srtSrv, err = srt.New(srt.Config{Addr: cfg.SRT.Listen, Latency: cfg.SRT.Latency, ReadTimeout: cfg.SRT.ReadTimeout}, chans, a.log, a.reg)
+		srtSrv, err = srt.New(srt.Config{Addr: cfg.SRT.Listen, Latency: cfg.SRT.Latency, Limits: ingest.Limits{ReadTimeout: cfg.SRT.ReadTimeout}}, chans, a.log, a.reg)
 		if err != nil {
 			return err
 		}

@@ -37,7 +37,7 @@ func TestSeedIsACompletePublish(t *testing.T) {
 	router := ingesttest.NewRouter()
 	st := router.Add(t, "fuzzkey", "fuzz", "")
 	w := ingesttest.Watch(t, st)
-	srv, err := New(Config{ReadTimeout: time.Second, HandshakeTimeout: time.Second}, router, slog.New(slog.DiscardHandler), nil)
+	srv, err := New(Config{Limits: ingest.Limits{ReadTimeout: time.Second, HandshakeTimeout: time.Second}}, router, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func FuzzConn(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv, err := New(Config{ReadTimeout: 200 * time.Millisecond, HandshakeTimeout: 200 * time.Millisecond}, router, slog.New(slog.DiscardHandler), nil)
+	srv, err := New(Config{Limits: ingest.Limits{ReadTimeout: 200 * time.Millisecond, HandshakeTimeout: 200 * time.Millisecond}}, router, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestConnReplaysRecordedPublish(t *testing.T) {
 	router := ingesttest.NewRouter()
 	st := router.Add(t, "fuzzkey", "fuzz", "")
 	w := ingesttest.Watch(t, st)
-	srv, err := New(Config{ReadTimeout: time.Second, HandshakeTimeout: time.Second}, router, slog.New(slog.DiscardHandler), nil)
+	srv, err := New(Config{Limits: ingest.Limits{ReadTimeout: time.Second, HandshakeTimeout: time.Second}}, router, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

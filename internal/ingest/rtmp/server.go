@@ -20,19 +20,7 @@ const protocol = "rtmp"
 
 // Config configures the RTMP server.
 type Config struct {
-	// ReadTimeout cuts a publisher that sends nothing for this long
-	// (default 10 s).
-	ReadTimeout time.Duration
-	// HandshakeTimeout bounds the time from accept to the publish command
-	// (default 5 s).
-	HandshakeTimeout time.Duration
-	// MaxConns bounds concurrent connections; more are closed at once
-	// (default 256).
-	MaxConns int
-	// MaxWait and MaxUnits bound the buffer before the first keyframe
-	// (defaults ingest.DefaultMaxWait, ingest.DefaultMaxUnits).
-	MaxWait  time.Duration
-	MaxUnits int
+	ingest.Limits
 }
 
 // Server accepts RTMP publishers. Serve may run concurrently on several
@@ -50,18 +38,11 @@ func New(cfg Config, router ingest.Router, log *slog.Logger, reg prometheus.Regi
 	if router == nil || log == nil {
 		return nil, errors.New("rtmp: router and logger are required")
 	}
-	if cfg.ReadTimeout < 0 || cfg.HandshakeTimeout < 0 || cfg.MaxConns < 0 {
-		return nil, fmt.Errorf("rtmp: timeouts and max conns must not be negative")
+	lim, err := cfg.Limits.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("rtmp: %w", err)
 	}
-	if cfg.ReadTimeout == 0 {
-		cfg.ReadTimeout = 10 * time.Second
-	}
-	if cfg.HandshakeTimeout == 0 {
-		cfg.HandshakeTimeout = 5 * time.Second
-	}
-	if cfg.MaxConns == 0 {
-		cfg.MaxConns = 256
-	}
+	cfg.Limits = lim
 	m, err := ingest.NewMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("rtmp: %w", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/bluenviron/gortmplib/pkg/handshake"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"onair/internal/ingest"
 	"onair/internal/ingest/ingesttest"
 	"onair/internal/media"
 )
@@ -157,7 +158,7 @@ func TestPublish(t *testing.T) {
 // channel publishes, and checks each is refused once, clearly, without
 // touching that channel.
 func TestRefusals(t *testing.T) {
-	h := newHarness(t, Config{ReadTimeout: 1500 * time.Millisecond, HandshakeTimeout: time.Second}, false)
+	h := newHarness(t, Config{Limits: ingest.Limits{ReadTimeout: 1500 * time.Millisecond, HandshakeTimeout: time.Second}}, false)
 	good := h.router.Add(t, "goodkey", "good", "")
 	idle := h.router.Add(t, "idlekey", "idle", "")
 	goodW := ingesttest.Watch(t, good)
@@ -369,7 +370,7 @@ func selfSigned(t *testing.T) tls.Certificate {
 }
 
 func TestMaxConns(t *testing.T) {
-	h := newHarness(t, Config{MaxConns: 1, HandshakeTimeout: 3 * time.Second}, false)
+	h := newHarness(t, Config{Limits: ingest.Limits{MaxConns: 1, HandshakeTimeout: 3 * time.Second}}, false)
 	first, err := net.Dial("tcp", h.addr)
 	if err != nil {
 		t.Fatal(err)

@@ -26,18 +26,7 @@ type Config struct {
 	// Latency is the SRT receiver latency (TSBPD delay) offered to callers;
 	// the larger of this and the caller's is used. Default 120 ms.
 	Latency time.Duration
-	// ReadTimeout cuts a publisher that sends no data for this long
-	// (default 10 s).
-	ReadTimeout time.Duration
-	// HandshakeTimeout bounds the time from accept until the MPEG-TS
-	// program and its track configs are known (default 5 s).
-	HandshakeTimeout time.Duration
-	// MaxConns bounds concurrent connections (default 256).
-	MaxConns int
-	// MaxWait and MaxUnits bound the buffer before the first keyframe
-	// (defaults ingest.DefaultMaxWait, ingest.DefaultMaxUnits).
-	MaxWait  time.Duration
-	MaxUnits int
+	ingest.Limits
 }
 
 // Server accepts SRT publishers.
@@ -60,21 +49,17 @@ func New(cfg Config, router ingest.Router, log *slog.Logger, reg prometheus.Regi
 	if cfg.Addr == "" {
 		return nil, errors.New("srt: listen address is required")
 	}
-	if cfg.Latency < 0 || cfg.ReadTimeout < 0 || cfg.HandshakeTimeout < 0 || cfg.MaxConns < 0 {
-		return nil, errors.New("srt: latency, timeouts and max conns must not be negative")
+	if cfg.Latency < 0 {
+		return nil, errors.New("srt: latency must not be negative")
 	}
 	if cfg.Latency == 0 {
 		cfg.Latency = 120 * time.Millisecond
 	}
-	if cfg.ReadTimeout == 0 {
-		cfg.ReadTimeout = 10 * time.Second
+	lim, err := cfg.Limits.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("srt: %w", err)
 	}
-	if cfg.HandshakeTimeout == 0 {
-		cfg.HandshakeTimeout = 5 * time.Second
-	}
-	if cfg.MaxConns == 0 {
-		cfg.MaxConns = 256
-	}
+	cfg.Limits = lim
 	m, err := ingest.NewMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("srt: %w", err)

@@ -12,6 +12,7 @@ import (
 	gosrt "github.com/datarhei/gosrt"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"onair/internal/ingest"
 	"onair/internal/ingest/ingesttest"
 	"onair/internal/media"
 )
@@ -149,7 +150,7 @@ func TestPublish(t *testing.T) {
 // channel publishes, and checks each is refused once, clearly, without
 // touching that channel.
 func TestRefusals(t *testing.T) {
-	h := newHarness(t, Config{ReadTimeout: 1500 * time.Millisecond, HandshakeTimeout: 2500 * time.Millisecond})
+	h := newHarness(t, Config{Limits: ingest.Limits{ReadTimeout: 1500 * time.Millisecond, HandshakeTimeout: 2500 * time.Millisecond}})
 	good := h.router.Add(t, "goodkey", "good", secret)
 	idle := h.router.Add(t, "idlekey", "idle", "")
 	goodW := ingesttest.Watch(t, good)
