@@ -19,7 +19,6 @@ import (
 
 	"onair/internal/app"
 	"onair/internal/config"
-	"onair/internal/control"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -32,7 +31,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), edgeCommand(), control.Command(), &cobra.Command{
+	root.AddCommand(serveCommand(), edgeCommand(), app.ChannelCommand(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Run:   func(cmd *cobra.Command, args []string) { fmt.Println("onair", version) },
