@@ -162,12 +162,3 @@ func probeStreams(t *testing.T, url string) []string {
 	}
 	return streams
 }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

@@ -51,10 +51,10 @@ func TestRTMPPublishServesAlignedLadder(t *testing.T) {
 	hls := probeStreams(t, ch.Playback.HLS)
 	dash := probeStreams(t, ch.Playback.DASH)
 	for _, wantStream := range []string{"h264,640,360", "h264,426,240", "h264,284,160", "aac"} {
-		if !contains(hls, wantStream) {
+		if !slices.Contains(hls, wantStream) {
 			t.Errorf("ffprobe HLS streams %v lack %s", hls, wantStream)
 		}
-		if !contains(dash, wantStream) {
+		if !slices.Contains(dash, wantStream) {
 			t.Errorf("ffprobe DASH streams %v lack %s", dash, wantStream)
 		}
 	}

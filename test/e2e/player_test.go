@@ -33,7 +33,7 @@ func play(t *testing.T, url string, seconds int) playResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+90)*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "../player/play.mjs", "--url", url, "--seconds", itoa(seconds), "--startup-timeout", "40")
+	cmd := exec.CommandContext(ctx, "node", "../player/play.mjs", "--url", url, "--seconds", strconv.Itoa(seconds), "--startup-timeout", "40")
 	out, err := cmd.Output()
 	var res playResult
 	if jerr := json.Unmarshal(lastLine(out), &res); jerr != nil {
@@ -44,8 +44,6 @@ func play(t *testing.T, url string, seconds int) playResult {
 	}
 	return res
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
