@@ -60,8 +60,6 @@ func New(cfg config.Config, opts Options, log *slog.Logger) (*App, error) {
 	return &App{cfg: cfg, opts: opts, log: log, reg: reg}, nil
 }
 
-// Registry returns the app's metrics registry.
-func (a *App) Registry() *prometheus.Registry { return a.reg }
 
 // Run runs every role until ctx ends or one fails. It returns nil on a
 // clean shutdown.

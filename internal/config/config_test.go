@@ -97,3 +97,16 @@ func FuzzDecode(f *testing.F) {
 		_ = c.Validate()
 	})
 }
+
+// README.md documents every ONAIR_* variable the code reads.
+func TestReadmeListsEnvironment(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range EnvNames() {
+		if !strings.Contains(string(b), "`"+name+"`") {
+			t.Errorf("README.md does not document %s", name)
+		}
+	}
+}

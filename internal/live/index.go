@@ -234,14 +234,6 @@ func (c *Channel) Renditions() []*Rendition {
 	return out
 }
 
-// RemoveRendition drops a rendition (for example after a ladder change).
-func (c *Channel) RemoveRendition(name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.renditions, name)
-	c.order = slices.DeleteFunc(c.order, func(s string) bool { return s == name })
-}
-
 // Rendition is one rendition's live state.
 type Rendition struct {
 	ch *Channel

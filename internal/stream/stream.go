@@ -94,13 +94,6 @@ func (s *Stream) Active() bool {
 	return s.active != nil
 }
 
-// Epoch returns the channel's clock origin (zero before the first media).
-func (s *Stream) Epoch() media.Epoch {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.epoch
-}
-
 // Close ends the active session, ends every reader, and refuses new
 // publishers.
 func (s *Stream) Close() {
