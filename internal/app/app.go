@@ -60,7 +60,6 @@ func New(cfg config.Config, opts Options, log *slog.Logger) (*App, error) {
 	return &App{cfg: cfg, opts: opts, log: log, reg: reg}, nil
 }
 
-
 // Run runs every role until ctx ends or one fails. It returns nil on a
 // clean shutdown.
 func (a *App) Run(ctx context.Context) error {
