@@ -20,7 +20,10 @@
 // Responses carry the upstream's headers (hop-by-hop ones and Set-Cookie
 // removed), Cache-Control unchanged, Age (seconds since the upstream made
 // the response, the upstream's own Age included) and X-Cache: HIT, MISS,
-// COLLAPSED or STALE. Upstream requests are plain GETs of the normalized
+// COLLAPSED or STALE. A 200 whose upstream sent no ETag gets a strong one
+// derived from the body (the first 128 bits of its SHA-256, computed once
+// per stored object), so every edge of a tier gives the same bytes the
+// same tag. Upstream requests are plain GETs of the normalized
 // target: no viewer header (cookies, Authorization, Range, Cache-Control)
 // is forwarded, and a viewer cannot force an upstream fetch. When no
 // upstream answers, viewers get 502 (504 on a timeout) with no-store; when
@@ -29,6 +32,37 @@
 // (another edge, a browser, a CDN) computes the lifetime that is left
 // (RFC 9111 section 4.2.3); rewriting max-age as well would make it count
 // the time twice.
+//
+// # Disk spill
+//
+// With Config.SpillDir set, immutable 200s (segments, parts, init
+// segments; never manifests, never 404s) evicted from memory are written
+// there, one file per object named by a hash of the cache key, within
+// Config.SpillBytes, least recently used first out; only the metadata
+// stays in memory. A memory miss checks the spill before going upstream
+// and serves the file (X-Cache: HIT, byte ranges too). Evictions happen
+// under the cache lock, so they only queue the body (at most a quarter of
+// CacheBytes waits; beyond, objects are dropped and counted); Run writes
+// the files and, when it starts, removes the spill files an earlier run
+// left (files with other names are kept). A failed write (a full or
+// failed disk) or read drops the object with a counter and a log line at
+// most every 10 s: a request never fails because of the spill, the next
+// one goes upstream. A newer response for a key replaces its spilled copy.
+//
+// # Conditional requests
+//
+// A viewer's If-None-Match (weak comparison, "*" included) or, without
+// it, If-Modified-Since (against Last-Modified, else the time the edge
+// received the response) is evaluated against a cached 200, or against a
+// fill's 200 once its head (or, for the edge's own tag, its whole body)
+// is in, and a match is answered 304 Not Modified with the fields RFC
+// 9110 section 15.4.5 lists (RFC 9110 section 13, RFC 9111 section
+// 4.3.2). If-Range uses the strong comparison. When an expired stored
+// 200 is refreshed, the fill is conditional (If-None-Match with the
+// stored tag, If-Modified-Since with its Last-Modified): a 304 naming the
+// same tag (or none) refreshes the stored response's header fields and
+// freshness (RFC 9111 section 4.3.4) and the waiters get the stored body;
+// a spilled body is read from its file.
 //
 // # Collapsing
 //
@@ -58,10 +92,37 @@
 // A 503 answer to a blocking playlist reload is the origin's hold timeout,
 // not a failure: it is passed on.
 //
+// Per channel (the first path element after /live/), the group also
+// watches how far each upstream's media playlists reach: when the one
+// that answered has not advanced for Config.StaleManifestAfter (default
+// 3 x its EXT-X-TARGETDURATION) while another upstream is up, the same
+// playlist is asked from the next upstream (at most once per target
+// duration); if that one is ahead, its answer is served and the stale
+// upstream goes after the fresh ones for the channel's requests
+// (playlists, MPD and objects alike: objects are interchangeable across
+// pipelines on the channel clock), with a metric and a log line giving
+// the reason. Before a blocking reload, which a frozen upstream would
+// only hold, the same comparison runs on the channel's last plain
+// playlist. Run probes the stale upstream's playlist and fails back once
+// it has moved again and is at most one segment behind the newest any
+// upstream answered. Other channels keep their order.
+//
+// # Manifest age and alarms
+//
+// onair_edge_manifest_age_seconds{channel} is the time since the newest
+// segment or part in any of the channel's media playlists changed. Every
+// 250 ms Run compares it with Config.ManifestAlarmAfter (default 2 x the
+// target duration) and reports each transition once: raised, then
+// cleared when the playlists move again. Each sets
+// onair_edge_manifest_alarm{channel}, logs a line and calls
+// Config.OnAlarm from Run's goroutine with no lock held (a slow callback
+// delays the next check, never a viewer).
+//
 // # Imports and concurrency
 //
-// edge imports no other onair package. An Edge's handler is safe for
-// concurrent use. Run owns the probe loop; fills run in goroutines of
-// their own, each bounded by Config.UpstreamTimeout without progress (or
+// edge imports no role, only internal/httprange and internal/slate. An
+// Edge's handler is safe for concurrent use. Run owns the probe loop, the
+// spill writer and the alarm loop; fills run in goroutines of their own,
+// each bounded by Config.UpstreamTimeout without progress (or
 // BlockTimeout for the response head of a blocking reload).
 package edge

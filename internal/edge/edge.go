@@ -45,6 +45,33 @@ type Config struct {
 	FailBackAfter time.Duration
 	// Now is the clock for ages and freshness; nil means time.Now.
 	Now func() time.Time
+	// Breaker is the circuit breaker in front of the origin group.
+	Breaker BreakerConfig
+	// Slate is what viewers of an HLS channel see while the circuit is
+	// open.
+	Slate SlateConfig
+	// SpillDir is a directory for immutable objects (segments, parts,
+	// init segments; never manifests) evicted from memory: a memory miss
+	// is served from there before going upstream. "" (the default)
+	// disables the spill. Run removes earlier spill files from it when it
+	// starts; the spill works while Run runs.
+	SpillDir string
+	// SpillBytes bounds the bytes of the files in SpillDir, least
+	// recently used out first. Default 1 GiB when SpillDir is set.
+	SpillBytes int64
+	// StaleManifestAfter is how long the newest segment or part of a
+	// channel's media playlists from one upstream may stay unchanged
+	// before the edge asks the next upstream of the group for the same
+	// playlist. Default 3 x the playlist's EXT-X-TARGETDURATION.
+	StaleManifestAfter time.Duration
+	// ManifestAlarmAfter is the manifest age (seconds since the channel's
+	// newest segment or part changed) that raises the channel's alarm.
+	// Default 2 x the playlist's EXT-X-TARGETDURATION.
+	ManifestAlarmAfter time.Duration
+	// OnAlarm, if not nil, is called by Run when a channel's manifest
+	// alarm is raised or cleared, once per transition, one call at a time
+	// and with no lock held: it may be slow.
+	OnAlarm func(Alarm)
 }
 
 // Defaults for Config's zero fields.
@@ -55,6 +82,7 @@ const (
 	DefaultMaxHeaderBytes  = 16 << 10
 	DefaultMaxURLBytes     = 4 << 10
 	DefaultFailBackAfter   = 10 * time.Second
+	DefaultSpillBytes      = 1 << 30
 )
 
 // DefaultStripParams returns Config.StripParams' default: parameters that
@@ -77,6 +105,9 @@ type Edge struct {
 	group   *group
 	metrics *metrics
 	ages    *manifestAges
+	breaker *breaker
+	slates  *slates // nil when Config.Slate.Disabled
+	spill   *spill  // nil when Config.SpillDir is ""
 
 	mu    sync.Mutex       // guards cache and fills
 	cache *cache           // completed responses
@@ -122,6 +153,16 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Edge, error)
 		return nil, fmt.Errorf("edge: %w", err)
 	}
 	e.group = g
+	e.breaker = newBreaker(cfg.Breaker, now, m)
+	e.breaker.onOpen = func() {
+		e.log.Warn("circuit open: upstreams keep failing; serving cache and slate", "upstreams", cfg.Upstreams)
+	}
+	if !cfg.Slate.Disabled {
+		e.slates = newSlates(cfg.Slate, m)
+	}
+	e.spill = newSpill(cfg, e.log, m)
+	e.cache.spill = e.spill
+	g.stored = e.storedObject
 	return e, nil
 }
 
@@ -130,7 +171,7 @@ func (c *Config) setDefaults() error {
 		return errors.New("no upstreams")
 	}
 	if c.CacheBytes < 0 || c.UpstreamTimeout < 0 || c.BlockTimeout < 0 || c.MaxHeaderBytes < 0 ||
-		c.MaxURLBytes < 0 || c.FailBackAfter < 0 {
+		c.MaxURLBytes < 0 || c.FailBackAfter < 0 || c.SpillBytes < 0 || c.StaleManifestAfter < 0 || c.ManifestAlarmAfter < 0 {
 		return errors.New("sizes and durations must not be negative")
 	}
 	if c.CacheBytes == 0 {
@@ -151,6 +192,12 @@ func (c *Config) setDefaults() error {
 	if c.FailBackAfter == 0 {
 		c.FailBackAfter = DefaultFailBackAfter
 	}
+	if c.SpillDir != "" && c.SpillBytes == 0 {
+		c.SpillBytes = DefaultSpillBytes
+	}
+	if err := c.Breaker.setDefaults(); err != nil {
+		return err
+	}
 	if c.StripParams == nil {
 		c.StripParams = DefaultStripParams()
 	}
@@ -161,10 +208,20 @@ func (c *Config) setDefaults() error {
 // it unchanged (the path is forwarded as is).
 func (e *Edge) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP) }
 
-// Run probes down upstreams until ctx is canceled, then returns nil.
+// Run probes down upstreams (and upstreams with stale manifests), writes
+// the disk spill and checks manifest alarms until ctx is canceled, then
+// returns nil.
 func (e *Edge) Run(ctx context.Context) error {
 	defer e.group.client.CloseIdleConnections()
+	var wg sync.WaitGroup
+	wg.Go(func() { e.spill.run(ctx) })
+	wg.Go(func() { e.alarmLoop(ctx) })
+	wg.Go(func() { e.probeLoop(ctx) })
+	if e.slates != nil {
+		wg.Go(func() { e.slates.run(ctx, e.log.Warn) })
+	}
 	e.group.probeLoop(ctx)
+	wg.Wait()
 	return nil
 }
 

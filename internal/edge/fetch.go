@@ -27,12 +27,30 @@ func (e *Edge) runFill(ctx context.Context, f *fill) {
 	if f.target.blocking {
 		headTimeout = e.cfg.BlockTimeout
 	}
+	if f.target.kind == kindManifest {
+		e.ages.asked(f.target.key, e.now())
+	}
 	resp, err := e.group.fetch(ctx, f.target, headTimeout)
 	if err != nil {
+		if ctx.Err() == nil {
+			e.breaker.record(true, "")
+		}
 		e.endFill(f, nil, err)
 		return
 	}
 	defer resp.close()
+	failed := resp.StatusCode >= 500 && !(f.target.blocking && resp.StatusCode == http.StatusServiceUnavailable)
+	okTarget := ""
+	if resp.StatusCode == http.StatusOK && f.target.kind == kindManifest && !f.target.blocking {
+		okTarget = f.target.key
+	}
+	e.breaker.record(failed, okTarget)
+	if e.slates != nil && f.target.kind == kindManifest {
+		if p, dir, ok := mediaPlaylistPath(f.target.key); ok {
+			e.fillMediaPlaylist(f, resp, p, dir)
+			return
+		}
+	}
 	if resp.StatusCode >= 500 && f.stale != nil && f.stale.canServeOnError(e.now()) {
 		// Every upstream failed: the waiters serve the stale copy.
 		e.endFill(f, nil, fmt.Errorf("%s answered %d", resp.upstream.base, resp.StatusCode))
@@ -66,6 +84,9 @@ func (e *Edge) runFill(ctx context.Context, f *fill) {
 	now := e.now()
 	if resp.StatusCode == http.StatusOK && f.target.kind == kindManifest {
 		e.ages.observe(f.target.key, body, now)
+	}
+	if resp.StatusCode == http.StatusOK && e.slates != nil {
+		e.slates.learn(f.target, body)
 	}
 	var obj *object
 	if fresh.store {

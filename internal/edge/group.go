@@ -31,21 +31,29 @@ type upstream struct {
 	probeTarget  string    // a request target that answered 200 recently
 }
 
-// group is the origin group: ordered upstreams with up/down state.
+// group is the origin group: ordered upstreams with up/down state, and
+// per channel the upstreams whose manifests went stale.
 type group struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	metrics *metrics
-	client  *http.Client
-	dialer  *net.Dialer
+	cfg       Config
+	log       *slog.Logger
+	now       func() time.Time
+	metrics   *metrics
+	client    *http.Client
+	dialer    *net.Dialer
+	manifests *manifestFailover
+	// stored returns the cached 200 under a key, for revalidation; nil:
+	// fetches are never conditional.
+	stored func(key string) *object
 
 	mu  sync.Mutex
 	ups []*upstream
 }
 
 func newGroup(cfg Config, log *slog.Logger, now func() time.Time, m *metrics) (*group, error) {
-	g := &group{cfg: cfg, log: log, now: now, metrics: m, dialer: newDialer(cfg.UpstreamTimeout)}
+	g := &group{
+		cfg: cfg, log: log, now: now, metrics: m, dialer: newDialer(cfg.UpstreamTimeout),
+		manifests: newManifestFailover(cfg.StaleManifestAfter, log, m),
+	}
 	for _, raw := range cfg.Upstreams {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -84,12 +92,26 @@ func newGroup(cfg Config, log *slog.Logger, now func() time.Time, m *metrics) (*
 
 // candidates returns the upstreams to try: those up in configured order,
 // then those down (a last resort is better than an error).
-func (g *group) candidates() []*upstream {
+func (g *group) candidates() []*upstream { return g.candidatesFor("") }
+
+// candidatesFor returns the upstreams to try for a target of channel
+// ("": none): those up in configured order, those up but stale for the
+// channel, then those down.
+func (g *group) candidatesFor(channel string) []*upstream {
+	var stale map[*upstream]bool
+	if channel != "" {
+		stale = g.manifests.staleSet(channel)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := make([]*upstream, 0, len(g.ups))
 	for _, u := range g.ups {
-		if u.up {
+		if u.up && !stale[u] {
+			out = append(out, u)
+		}
+	}
+	for _, u := range g.ups {
+		if u.up && stale[u] {
 			out = append(out, u)
 		}
 	}
@@ -99,6 +121,28 @@ func (g *group) candidates() []*upstream {
 		}
 	}
 	return out
+}
+
+// alternates returns the upstreams other than from that are up and not
+// stale for channel, in configured order.
+func (g *group) alternates(channel string, from *upstream) []*upstream {
+	stale := g.manifests.staleSet(channel)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []*upstream
+	for _, u := range g.ups {
+		if u != from && u.up && !stale[u] {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// size is the number of upstreams in the group.
+func (g *group) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.ups)
 }
 
 // upstreamResponse is an upstream's answer whose body is being read. The
@@ -133,37 +177,34 @@ func (r *upstreamResponse) readErr(err error) error {
 // fetch GETs t from the group: each candidate in turn until one answers
 // with a status below 500 (a 503 to a blocking reload counts as an answer:
 // it is the origin's hold timeout); the last candidate's 5xx is returned
-// as the answer. headTimeout bounds the wait for each response head.
+// as the answer. headTimeout bounds the wait for each response head. An
+// expired stored 200 under t's key is revalidated (an upstream's 304
+// comes back as that 200, headers refreshed). A media playlist from an
+// upstream whose playlists of the channel stopped advancing is compared
+// with the next upstream's (manifest_failover.go).
 func (g *group) fetch(ctx context.Context, t target, headTimeout time.Duration) (*upstreamResponse, error) {
-	cands := g.candidates()
+	channel, _ := liveChannel(t.key)
+	if t.blocking && channel != "" {
+		g.precheck(ctx, channel)
+	}
+	cands := g.candidatesFor(channel)
+	rv := g.revalidation(t)
+	defer rv.close()
 	var errs []error
 	for i, u := range cands {
-		rctx, cancel := context.WithCancelCause(ctx)
-		stall := time.AfterFunc(headTimeout, func() { cancel(errUpstreamTimeout) })
-		resp, err := g.get(rctx, u.base+t.key)
+		resp, err := g.try(ctx, u, t, headTimeout, rv)
 		if err != nil {
-			stall.Stop()
-			cancel(nil)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			code := "error"
-			if errors.Is(context.Cause(rctx), errUpstreamTimeout) {
-				code, err = "timeout", fmt.Errorf("%s: %w", u.base, errUpstreamTimeout)
-			}
-			g.metrics.upstreamRequests.WithLabelValues(u.base, code).Inc()
-			g.markDown(u, err)
 			errs = append(errs, err)
 			continue
 		}
-		g.metrics.upstreamRequests.WithLabelValues(u.base, strconv.Itoa(resp.StatusCode)).Inc()
 		answered := resp.StatusCode < 500 || (t.blocking && resp.StatusCode == http.StatusServiceUnavailable)
 		if !answered {
 			g.markDown(u, fmt.Errorf("status %d", resp.StatusCode))
 			if i < len(cands)-1 {
-				stall.Stop()
-				resp.Body.Close()
-				cancel(nil)
+				resp.close()
 				continue
 			}
 		}
@@ -172,18 +213,62 @@ func (g *group) fetch(ctx context.Context, t target, headTimeout time.Duration) 
 			u.probeTarget = t.key
 			g.mu.Unlock()
 		}
-		stall.Reset(g.cfg.UpstreamTimeout)
-		return &upstreamResponse{Response: resp, upstream: u, ctx: rctx, stall: stall, cancel: cancel}, nil
+		return g.checkManifest(ctx, t, resp, headTimeout), nil
 	}
 	return nil, fmt.Errorf("%w: %w", errNoUpstream, errors.Join(errs...))
 }
 
-func (g *group) get(ctx context.Context, rawURL string) (*http.Response, error) {
+// try GETs t from u, conditionally when rv is not nil. A transport error
+// or a missing response head within headTimeout marks u down and is
+// returned; any response comes back with its stall timer armed for
+// UpstreamTimeout. A 304 to a conditional request comes back as the
+// stored 200 with refreshed headers.
+func (g *group) try(ctx context.Context, u *upstream, t target, headTimeout time.Duration, rv *revalidation) (*upstreamResponse, error) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	stall := time.AfterFunc(headTimeout, func() { cancel(errUpstreamTimeout) })
+	resp, err := g.get(rctx, u.base+t.key, rv)
+	if err != nil {
+		stall.Stop()
+		cancel(nil)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		code := "error"
+		if errors.Is(context.Cause(rctx), errUpstreamTimeout) {
+			code, err = "timeout", fmt.Errorf("%s: %w", u.base, errUpstreamTimeout)
+		}
+		g.metrics.upstreamRequests.WithLabelValues(u.base, code).Inc()
+		g.markDown(u, err)
+		return nil, err
+	}
+	g.metrics.upstreamRequests.WithLabelValues(u.base, strconv.Itoa(resp.StatusCode)).Inc()
+	if rv != nil {
+		switch resp.StatusCode {
+		case http.StatusNotModified:
+			if !rv.selects(resp.Header) {
+				// Not a 304 for the stored response: ask again, whole.
+				resp.Body.Close()
+				stall.Stop()
+				cancel(nil)
+				return g.try(ctx, u, t, headTimeout, nil)
+			}
+			g.metrics.revalidations.WithLabelValues("not_modified").Inc()
+			resp = rv.refreshed(resp)
+		case http.StatusOK:
+			g.metrics.revalidations.WithLabelValues("modified").Inc()
+		}
+	}
+	stall.Reset(g.cfg.UpstreamTimeout)
+	return &upstreamResponse{Response: resp, upstream: u, ctx: rctx, stall: stall, cancel: cancel}, nil
+}
+
+func (g *group) get(ctx context.Context, rawURL string, rv *revalidation) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("User-Agent", "onair-edge")
+	rv.setHeaders(req)
 	resp, err := g.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", rawURL, err)
@@ -210,7 +295,8 @@ func (g *group) probeInterval() time.Duration {
 	return min(max(g.cfg.FailBackAfter/4, 10*time.Millisecond), time.Second)
 }
 
-// probeLoop probes down upstreams until ctx is canceled.
+// probeLoop probes down upstreams, and upstreams stale for a channel,
+// until ctx is canceled.
 func (g *group) probeLoop(ctx context.Context) {
 	tick := time.NewTicker(g.probeInterval())
 	defer tick.Stop()
@@ -220,6 +306,7 @@ func (g *group) probeLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 			g.probeDown(ctx)
+			g.probeStale(ctx)
 		}
 	}
 }

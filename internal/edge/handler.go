@@ -44,7 +44,21 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // serve answers a GET or HEAD from the cache, a stale copy or a fill, and
 // returns the cache label.
 func (e *Edge) serve(w http.ResponseWriter, r *http.Request, t target) string {
+	if e.slates != nil {
+		if e.serveSlateObject(w, r, t) {
+			return labelSlate
+		}
+		if t.kind == kindManifest && e.breaker.isOpen() && e.serveSlatePlaylist(w, r, t) {
+			return labelSlate
+		}
+	}
 	obj, f, label := e.lookup(t)
+	if obj == nil && f == nil {
+		// The circuit is open and nothing is cached.
+		w.Header().Set("Retry-After", "2")
+		writeError(w, http.StatusServiceUnavailable)
+		return labelError
+	}
 	if f != nil {
 		var (
 			served bool
@@ -60,10 +74,16 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, t target) string {
 			label = labelStale
 		case errors.Is(err, errUpstreamTimeout):
 			clear(w.Header())
+			if e.serveLastPlaylist(w, r, t) {
+				return labelStale
+			}
 			writeError(w, http.StatusGatewayTimeout)
 			return labelError
 		case err != nil && r.Context().Err() == nil:
 			clear(w.Header())
+			if e.serveLastPlaylist(w, r, t) {
+				return labelStale
+			}
 			writeError(w, http.StatusBadGateway)
 			return labelError
 		default:
@@ -77,6 +97,8 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, t target) string {
 // lookup decides how to answer t: a fresh object (hit), an expired
 // manifest while one refresh runs (stale), or a fill to join (collapsed)
 // or start (miss). A returned fill has been joined; the caller leaves it.
+// While the circuit is open no fill starts: a cached copy of any age is
+// returned as stale, else neither an object nor a fill.
 func (e *Edge) lookup(t target) (*object, *fill, string) {
 	now := e.now()
 	e.mu.Lock()
@@ -87,7 +109,7 @@ func (e *Edge) lookup(t target) (*object, *fill, string) {
 			return obj, nil, labelHit
 		}
 		if obj.kind == kindManifest && obj.canRevalidateStale(now) {
-			if e.fills[t.key] == nil {
+			if e.fills[t.key] == nil && !e.breaker.isOpen() {
 				e.startFill(t, nil, true)
 			}
 			return obj, nil, labelStale
@@ -95,6 +117,14 @@ func (e *Edge) lookup(t target) (*object, *fill, string) {
 	}
 	if f := e.fills[t.key]; f != nil && f.join() {
 		return nil, f, labelCollapsed
+	}
+	if e.breaker.isOpen() {
+		// No upstream request while the circuit is open: any copy is
+		// better than an error.
+		if obj != nil && obj.status == http.StatusOK {
+			return obj, nil, labelStale
+		}
+		return nil, nil, labelError
 	}
 	var stale *object
 	if obj != nil && obj.canServeOnError(now) {

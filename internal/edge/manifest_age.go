@@ -22,6 +22,36 @@ func (p position) after(q position) bool {
 	return p.segment > q.segment || (p.segment == q.segment && p.part > q.part)
 }
 
+// String names the position for logs: "segment 12" once complete, else
+// "segment 12 part 3".
+func (p position) String() string {
+	if p.part == math.MaxInt64 {
+		return "segment " + strconv.FormatInt(p.segment, 10)
+	}
+	return "segment " + strconv.FormatInt(p.segment, 10) + " part " + strconv.FormatInt(p.part, 10)
+}
+
+// targetDuration returns a media playlist's EXT-X-TARGETDURATION (RFC
+// 8216bis section 4.4.3.1: a decimal-integer of seconds; a fraction is
+// tolerated), 0 when absent, invalid or beyond a day.
+func targetDuration(body []byte) time.Duration {
+	const tag = "#EXT-X-TARGETDURATION:"
+	for len(body) > 0 {
+		var line []byte
+		line, body, _ = bytes.Cut(body, []byte{'\n'})
+		s, ok := strings.CutPrefix(strings.TrimSpace(string(line)), tag)
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || !(v > 0 && v <= 86400) {
+			return 0
+		}
+		return time.Duration(v * float64(time.Second))
+	}
+	return 0
+}
+
 // playlistPosition scans an HLS media playlist (RFC 8216bis section 4.4)
 // for its newest segment and part. Segment numbers come from onair's
 // names ("{n}.m4s", "{n}.{p}.m4s") when they parse, else from
@@ -132,6 +162,8 @@ type manifestAges struct {
 type channelAge struct {
 	newest  position
 	changed time.Time
+	asked   time.Time // when a fill of one of its media playlists last started
+	target  time.Duration // EXT-X-TARGETDURATION of its newest playlist; 0: none seen
 }
 
 func newManifestAges() *manifestAges {
@@ -148,15 +180,54 @@ func (m *manifestAges) observe(target string, body []byte, now time.Time) {
 	if !ok {
 		return
 	}
+	td := targetDuration(body)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.channels[channel]
 	switch {
 	case c == nil:
-		m.channels[channel] = &channelAge{newest: pos, changed: now}
+		c = &channelAge{newest: pos, changed: now}
+		m.channels[channel] = c
 	case pos.after(c.newest):
 		c.newest, c.changed = pos, now
 	}
+	if td > 0 {
+		c.target = td
+	}
+}
+
+// asked records that a fill of a media playlist target starts at now,
+// whatever its outcome: the edge is looking at the channel.
+func (m *manifestAges) asked(target string, now time.Time) {
+	channel, ok := channelOf(target)
+	if !ok {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c := m.channels[channel]; c != nil {
+		c.asked = now
+	}
+}
+
+// channelAgeSnapshot is one channel's manifest age at a moment.
+type channelAgeSnapshot struct {
+	channel string
+	age     time.Duration
+	target  time.Duration
+	asked   time.Duration // since a fill of its playlists last started
+}
+
+// snapshot returns every channel's manifest age at now.
+func (m *manifestAges) snapshot(now time.Time) []channelAgeSnapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]channelAgeSnapshot, 0, len(m.channels))
+	for name, c := range m.channels {
+		out = append(out, channelAgeSnapshot{channel: name, age: max(now.Sub(c.changed), 0), target: c.target,
+			asked: max(min(now.Sub(c.asked), now.Sub(c.changed)), 0)})
+	}
+	return out
 }
 
 // ageCollector computes onair_edge_manifest_age_seconds at scrape time.

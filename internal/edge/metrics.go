@@ -8,13 +8,17 @@ import (
 
 // metrics are the edge's Prometheus metrics.
 type metrics struct {
-	requests         *prometheus.CounterVec
-	upstreamRequests *prometheus.CounterVec
-	collapsed        prometheus.Counter
-	bytes            *prometheus.CounterVec
-	cacheBytes       prometheus.Gauge
-	cacheObjects     prometheus.Gauge
-	upstreamUp       *prometheus.GaugeVec
+	requests           *prometheus.CounterVec
+	upstreamRequests   *prometheus.CounterVec
+	collapsed          prometheus.Counter
+	bytes              *prometheus.CounterVec
+	cacheBytes         prometheus.Gauge
+	cacheObjects       prometheus.Gauge
+	upstreamUp         *prometheus.GaugeVec
+	breakerOpen        prometheus.Gauge
+	breakerTransitions *prometheus.CounterVec
+	slateRenders       *prometheus.CounterVec
+	deliveryMetrics    // metrics_delivery.go
 }
 
 func newMetrics(reg prometheus.Registerer, e *Edge) (*metrics, error) {
@@ -47,6 +51,19 @@ func newMetrics(reg prometheus.Registerer, e *Edge) (*metrics, error) {
 			Name: "onair_edge_upstream_up",
 			Help: "1 when the upstream is in the preferred set, 0 while it is down and probed.",
 		}, []string{"upstream"}),
+		breakerOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "onair_edge_breaker_open",
+			Help: "1 while the circuit breaker is open (upstreams keep failing: cache and slate are served), else 0.",
+		}),
+		breakerTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onair_edge_breaker_transitions_total",
+			Help: "Circuit breaker transitions by new state (open, half_open: one probe sent, closed).",
+		}, []string{"to"}),
+		slateRenders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onair_edge_slate_renders_total",
+			Help: "Slate tracks rendered with ffmpeg, by result (ok, error).",
+		}, []string{"result"}),
+		deliveryMetrics: newDeliveryMetrics(),
 	}
 	if reg == nil {
 		return m, nil
@@ -55,7 +72,12 @@ func newMetrics(reg prometheus.Registerer, e *Edge) (*metrics, error) {
 		"Seconds since the newest segment or part seen in any media playlist of the channel changed, computed at scrape time.",
 		[]string{"channel"}, nil)}
 	for _, c := range []prometheus.Collector{m.requests, m.upstreamRequests, m.collapsed, m.bytes,
-		m.cacheBytes, m.cacheObjects, m.upstreamUp, age} {
+		m.cacheBytes, m.cacheObjects, m.upstreamUp, m.breakerOpen, m.breakerTransitions, m.slateRenders, age} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	for _, c := range m.deliveryMetrics.collectors() {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

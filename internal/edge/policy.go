@@ -95,8 +95,8 @@ type freshness struct {
 }
 
 // policy applies RFC 9111 section 3 to a response for a shared cache: only
-// 200 and 404, no no-store, private or no-cache (this cache does not
-// revalidate), no Vary, a positive lifetime left after Age. kind decides
+// 200 and 404, no no-store, private or no-cache (this cache revalidates
+// only once a response has expired, never on every use), no Vary, a positive lifetime left after Age. kind decides
 // the stale windows when the response does not set them: manifests may be
 // served stale while revalidating for one more lifetime; immutable objects
 // on error for as long as they are cached.

@@ -1,13 +1,17 @@
 package edge
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
-	"onair/internal/httprange"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"onair/internal/httprange"
 )
 
 // writeHead sets the forwarded headers plus Age and X-Cache.
@@ -18,13 +22,14 @@ func writeHead(w http.ResponseWriter, header http.Header, age time.Duration, lab
 	h["X-Cache"] = []string{strings.ToUpper(label)}
 }
 
-// resolveRange applies the request's Range to a 200 body of size bytes:
-// the status to send and the [start, end) slice; ok false means 416 has
-// been written. If-Range matching the ETag (or Last-Modified) keeps the
-// range; any other If-Range gets the whole body (RFC 9110 section 13.1.5).
+// resolveRange applies the request's Range to a 200 body of size bytes
+// whose validators are in header: the status to send and the [start, end)
+// slice; ok false means 416 has been written. An If-Range that does not
+// match the ETag (strong comparison) or the Last-Modified date gets the
+// whole body (RFC 9110 section 13.1.5).
 func resolveRange(w http.ResponseWriter, r *http.Request, header http.Header, size int64) (status int, start, end int64, ok bool) {
 	rng := r.Header.Get("Range")
-	if ir := r.Header.Get("If-Range"); ir != "" && ir != header.Get("ETag") && ir != header.Get("Last-Modified") {
+	if !ifRangeHolds(r.Header.Get("If-Range"), header.Get("ETag"), header.Get("Last-Modified")) {
 		rng = ""
 	}
 	br, res := httprange.Parse(rng, size)
@@ -42,25 +47,107 @@ func resolveRange(w http.ResponseWriter, r *http.Request, header http.Header, si
 	return http.StatusOK, 0, size, true
 }
 
-// serveObject writes a cached object, or the byte range asked for.
+// ifRangeHolds evaluates an If-Range field value ("" always holds).
+func ifRangeHolds(ir, etag, lastModified string) bool {
+	switch {
+	case ir == "":
+		return true
+	case strings.HasPrefix(ir, `"`) || strings.HasPrefix(ir, "W/"):
+		return strongMatch(ir, etag)
+	}
+	return lastModified != "" && ir == lastModified
+}
+
+// lastModifiedOf parses a header's Last-Modified; zero when absent or
+// invalid.
+func lastModifiedOf(h http.Header) time.Time {
+	t, err := http.ParseTime(h.Get("Last-Modified"))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// serveObject writes a cached object (from memory or from the spill), a
+// 304 when the request's preconditions match it, or the byte range asked
+// for.
 func (e *Edge) serveObject(w http.ResponseWriter, r *http.Request, obj *object, label string) {
+	etag := obj.entityTag()
+	if obj.status == http.StatusOK && isConditional(r) && notModified(r, etag, obj.lastModified()) {
+		writeNotModified(w, obj.header, etag, obj.age(e.now()), label)
+		e.metrics.notModified.Inc()
+		return
+	}
+	var file *os.File
+	if obj.spilled != nil {
+		if obj.body == nil {
+			f, err := e.spill.open(obj)
+			if err != nil {
+				// The file is gone or unreadable: answer as if it had
+				// never been spilled.
+				e.serve(w, r, newTarget(r.URL, e.strip))
+				return
+			}
+			defer f.Close()
+			file = f
+		}
+		e.metrics.spillHits.Inc()
+	}
 	writeHead(w, obj.header, obj.age(e.now()), label)
-	status, body := obj.status, obj.body
+	status, size := obj.status, obj.bodyLen()
+	start, end := int64(0), size
 	if status == http.StatusOK {
-		w.Header().Set("Accept-Ranges", "bytes")
-		st, start, end, ok := resolveRange(w, r, obj.header, int64(len(body)))
-		if !ok {
+		h := w.Header()
+		if h.Get("ETag") == "" {
+			h.Set("ETag", etag)
+		}
+		h.Set("Accept-Ranges", "bytes")
+		var ok bool
+		if status, start, end, ok = resolveRange(w, r, h, size); !ok { // h has the ETag
 			return
 		}
-		status, body = st, body[start:end]
 	}
-	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.Header()["Content-Length"] = []string{strconv.FormatInt(end-start, 10)}
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
 		return
 	}
-	n, _ := w.Write(body)
+	if file != nil {
+		e.copyFile(w, file, obj, start, end)
+		return
+	}
+	n, _ := w.Write(obj.body[start:end])
 	e.metrics.bytes.WithLabelValues("out").Add(float64(n))
+}
+
+// copyFile writes [start, end) of a spill file. A read failure after the
+// head aborts the response (a short body would look complete).
+func (e *Edge) copyFile(w http.ResponseWriter, f *os.File, obj *object, start, end int64) {
+	src := &readRecorder{r: io.NewSectionReader(f, start, end-start)}
+	n, err := io.Copy(w, src)
+	e.metrics.bytes.WithLabelValues("out").Add(float64(n))
+	if src.err != nil || (err == nil && n != end-start) {
+		if src.err == nil {
+			src.err = io.ErrUnexpectedEOF
+		}
+		e.spill.failed("read", obj.spilled, src.err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// readRecorder remembers its reader's first error other than io.EOF, to
+// tell a failing disk from a viewer gone away.
+type readRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (rr *readRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && rr.err == nil {
+		rr.err = err
+	}
+	return n, err
 }
 
 // serveFill answers from a fill as its body streams in; served reports
@@ -81,9 +168,30 @@ func (e *Edge) serveFill(w http.ResponseWriter, r *http.Request, f *fill, label 
 		}
 		return nil, false, s.err
 	}
+	etag := s.header.Get("ETag")
+	if s.status == http.StatusOK && isConditional(r) {
+		if etag == "" && r.Header.Get("If-None-Match") != "" {
+			// The edge's entity tag is derived from the whole body.
+			if s, err = f.wait(ctx, 0, func(s fillState) bool { return s.done }); err != nil {
+				return nil, false, err
+			}
+			if s.err != nil {
+				return nil, false, s.err
+			}
+			etag = bodyETag(s.chunk)
+		}
+		if notModified(r, etag, lastModifiedOf(s.header)) {
+			writeNotModified(w, s.header, etag, s.age, label)
+			e.metrics.notModified.Inc()
+			return nil, true, nil
+		}
+	}
 	writeHead(w, s.header, s.age, label)
 	status, start, end := s.status, int64(0), s.size
 	if status == http.StatusOK {
+		if etag != "" && s.header.Get("ETag") == "" {
+			w.Header().Set("ETag", etag)
+		}
 		w.Header().Set("Accept-Ranges", "bytes")
 		if r.Header.Get("Range") != "" && s.size < 0 {
 			// The size is needed for the range: wait for the whole body.
@@ -97,7 +205,7 @@ func (e *Edge) serveFill(w http.ResponseWriter, r *http.Request, f *fill, label 
 			end = int64(len(s.chunk))
 		}
 		var ok bool
-		if status, start, end, ok = resolveRange(w, r, s.header, max(end, 0)); !ok {
+		if status, start, end, ok = resolveRange(w, r, w.Header(), max(end, 0)); !ok { // with the ETag
 			return nil, true, nil
 		}
 		if s.size < 0 && r.Header.Get("Range") == "" {

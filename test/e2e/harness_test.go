@@ -93,10 +93,14 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	s := &server{t: t, dataDir: dataDir, logs: &syncBuffer{}, done: make(chan error, 1)}
-	s.base = fmt.Sprintf("http://127.0.0.1:%d", freePort(t, "tcp"))
-	s.rtmp = fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp"))
-	s.srt = fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp"))
+	return startServerAt(t, dataDir, fmt.Sprintf("http://127.0.0.1:%d", freePort(t, "tcp")),
+		fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp")), fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp")), extra...)
+}
+
+// startServerAt is startServer on given addresses (base is http://host:port).
+func startServerAt(t *testing.T, dataDir, base, rtmp, srt string, extra ...string) *server {
+	t.Helper()
+	s := &server{t: t, dataDir: dataDir, logs: &syncBuffer{}, done: make(chan error, 1), base: base, rtmp: rtmp, srt: srt}
 	args := append([]string{"serve", "--data", dataDir, "--http", strings.TrimPrefix(s.base, "http://"), "--rtmp", s.rtmp, "--srt", s.srt}, extra...)
 	s.cmd = exec.Command(binPath, args...)
 	s.cmd.Env = os.Environ()

@@ -25,24 +25,45 @@ type playResult struct {
 	ConsoleErrors []any     `json:"console_errors"`
 	LatencyS      []float64 `json:"latency_s"`
 	LevelsSeen    []int     `json:"levels_seen"`
+	MaxStallMS    float64   `json:"max_stall_ms"`
+	Frags         []frag    `json:"frags"`
 	HarnessError  string    `json:"harness_error"`
+}
+
+// frag is a fragment test/player/hls.html saw playback enter.
+type frag struct {
+	T     float64 `json:"t"`
+	SN    int64   `json:"sn"`
+	CC    int     `json:"cc"`
+	Level int     `json:"level"`
+	URL   string  `json:"url"`
+	Start float64 `json:"start"`
 }
 
 // play opens url in headless Chromium for seconds and returns the report.
 func play(t *testing.T, url string, seconds int) playResult {
 	t.Helper()
+	res, err := runPlayer(url, seconds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// runPlayer is play without the testing.T: it may run in a goroutine.
+func runPlayer(url string, seconds int) (playResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+90)*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "../player/play.mjs", "--url", url, "--seconds", strconv.Itoa(seconds), "--startup-timeout", "40")
 	out, err := cmd.Output()
 	var res playResult
 	if jerr := json.Unmarshal(lastLine(out), &res); jerr != nil {
-		t.Fatalf("play.mjs: %v / %v, output %q", err, jerr, out)
+		return res, fmt.Errorf("play.mjs: %v / %v, output %q", err, jerr, out)
 	}
 	if res.HarnessError != "" {
-		t.Fatalf("play.mjs harness error: %s (run scripts/vendor-web.sh?)", res.HarnessError)
+		return res, fmt.Errorf("play.mjs harness error: %s (run scripts/vendor-web.sh?)", res.HarnessError)
 	}
-	return res
+	return res, nil
 }
 
 func median(xs []float64) float64 {

@@ -22,6 +22,9 @@
 //   errors      page errors, player errors (window.onair.errors), media errors
 //   latency_s   window.onair.stats().latency once per second, when the page has it
 //   levels_seen distinct window.onair.stats().level values (>= 0)
+//   max_stall_ms the longest 'waiting' interval after start (ms)
+//   frags       window.onair.frags at the end, when the page keeps one
+//               (the test page records every fragment played)
 //
 // Exit 0 whenever it could judge playback (also when playback failed: the
 // caller judges); exit 2 on harness failure (bad arguments, playwright-core
@@ -186,6 +189,7 @@ async function main() {
   const result = {
     ok: false, reason: '', startup_ms: null, seconds: 0, advanced: 0, rate: 0, stalls: 0,
     errors, console_errors: consoleErrors, latency_s: [], levels_seen: [], stats: null,
+    max_stall_ms: 0, frags: [],
   };
   const t0 = Date.now();
   try {
@@ -234,7 +238,11 @@ async function main() {
   result.seconds = +wall.toFixed(3);
   result.advanced = +(last.currentTime - first.currentTime).toFixed(3);
   result.rate = wall > 0 ? +(result.advanced / wall).toFixed(3) : 0;
-  result.stalls = last.waits.filter((w) => w.start >= startedAt && ((w.end ?? last.now) - w.start) > STALL_MS).length;
+  const waits = last.waits.filter((w) => w.start >= startedAt).map((w) => (w.end ?? last.now) - w.start);
+  result.stalls = waits.filter((ms) => ms > STALL_MS).length;
+  result.max_stall_ms = Math.round(Math.max(0, ...waits));
+  result.frags = await page.evaluate(() => (window.onair && Array.isArray(window.onair.frags)
+    ? window.onair.frags.slice(-2000) : [])).catch(() => []);
   result.levels_seen = [...levels].sort((a, b) => a - b);
   collect(result, last);
 
