@@ -112,17 +112,53 @@
 // onair_edge_manifest_age_seconds{channel} is the time since the newest
 // segment or part in any of the channel's media playlists changed. Every
 // 250 ms Run compares it with Config.ManifestAlarmAfter (default 2 x the
-// target duration) and reports each transition once: raised, then
-// cleared when the playlists move again. Each sets
+// target duration) and reports each transition once: raised (only while
+// viewers keep the edge asking for the channel's playlists: a channel
+// nobody watches is not judged), then cleared when the playlists move
+// again. Each sets
 // onair_edge_manifest_alarm{channel}, logs a line and calls
 // Config.OnAlarm from Run's goroutine with no lock held (a slow callback
 // delays the next check, never a viewer).
 //
+// # Circuit breaker and slate
+//
+// Every upstream fill counts as a success or a failure (no answer from
+// any upstream of the group, or a 5xx) in a sliding window
+// (Config.Breaker: default 10 s). When at least MinRequests outcomes are
+// in it and ErrorRate of them failed, the circuit opens: no viewer
+// request goes upstream; cached objects of any age are served; an
+// uncached object gets 503 with Retry-After. One probe per ProbeInterval
+// (half-open) fetches a playlist that answered before, and an answer
+// below 500 closes the circuit (onair_edge_breaker_open,
+// onair_edge_breaker_transitions_total).
+//
+// While the circuit is open, an onair media playlist the edge has served
+// before continues as a slate: segments the edge makes itself
+// ("_slate-{n}.m4s" and "_slate-init.mp4" next to the rendition's own),
+// numbered on from the newest live segment and added as the clock passes
+// each one, after a discontinuity. The picture (Config.Slate: a text card
+// or an image, with AAC silence) is rendered once per rendition shape by
+// ffmpeg (internal/slate) in the background as soon as the multivariant
+// playlist and a media playlist of the rendition have been seen, and
+// re-timed so slate segment n starts at n x D, where live segment n
+// would. When the upstream is back, the slate stops growing, and the
+// live segments take over after the last slate one with a second
+// discontinuity; numbers that were slate stay slate, and the
+// discontinuity sequence counts the edge's own discontinuities, so no
+// segment ever changes in a playlist a player has read. The parts of
+// complete segments are dropped while the playlist ends in slate (a
+// player seeing parts expects the next number to be in progress). DASH
+// and playlists the edge has never served get no slate: cached copies,
+// then 503. While the circuit is closed, a failed fill of a media
+// playlist is answered with the newest copy the edge has, so a player
+// sees a playlist that does not advance for a moment instead of an error.
+//
 // # Imports and concurrency
 //
 // edge imports no role, only internal/httprange and internal/slate. An
-// Edge's handler is safe for concurrent use. Run owns the probe loop, the
-// spill writer and the alarm loop; fills run in goroutines of their own,
+// Edge's handler is safe for concurrent use. Run owns the probe loops
+// (upstreams and circuit), the spill writer, the alarm loop and the slate
+// renderer; fills run in goroutines of their own,
 // each bounded by Config.UpstreamTimeout without progress (or
 // BlockTimeout for the response head of a blocking reload).
 package edge
