@@ -162,7 +162,7 @@ type manifestAges struct {
 type channelAge struct {
 	newest  position
 	changed time.Time
-	asked   time.Time // when a fill of one of its media playlists last started
+	asked   time.Time     // when a fill of one of its media playlists last started
 	target  time.Duration // EXT-X-TARGETDURATION of its newest playlist; 0: none seen
 }
 
