@@ -34,6 +34,8 @@ type Config struct {
 type Store struct {
 	ns       *server.Server
 	nc       *nats.Conn
+	js       jetstream.JetStream
+	events   jetstream.Stream
 	channels jetstream.KeyValue
 	runtime  jetstream.KeyValue
 }
@@ -76,6 +78,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: jetstream: %w", err)
+	}
+	s.js = js
+	if s.events, err = openEvents(ctx, js); err != nil {
+		s.Close()
+		return nil, err
 	}
 	if s.channels, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "onair_channels", History: 1, Description: "onair channel configuration"}); err != nil {
 		s.Close()
