@@ -13,6 +13,7 @@ if [ -n "$bad" ]; then
 fi
 echo "== go vet"
 go vet ./...
+bash scripts/minio.sh # a real S3 server for the storage tests; builds it once if missing
 echo "== go test"
 # -p 1: end-to-end tests run real-time media pipelines; on 2 cores they
 # must not share the CPU with other packages' tests.

@@ -1,7 +1,7 @@
 // Command onair-bench measures onair on this machine and prints one
 // Markdown table per figure, with the exact commands and parameters used:
 //
-//	go run ./cmd/onair-bench [-only transcode,latency,coldstart,origin,edge] [-seconds 30] [-onair bin/onair]
+//	go run ./cmd/onair-bench [-only transcode,latency,coldstart,origin,edge,viewers] [-seconds 30] [-onair bin/onair]
 //
 // Figures: transcode (CPU of a channel's transcoding against raw ffmpeg
 // with the same ladder), latency (ingest-to-available from onair's part
@@ -11,7 +11,10 @@
 // (wrk requests/s for a playlist and segments, onair vs nginx serving the
 // same bytes) and edge (wrk cache-hit requests/s for a playlist and a
 // segment, onair edge vs nginx serving files vs Varnish caching the same
-// origin). docs/BENCHMARKS.md explains each figure and records a run.
+// origin) and viewers (simulated LL-HLS viewers on one onair edge in front
+// of a synthetic origin, ramped in steps: cache-hit latency, memory and
+// origin offload). docs/BENCHMARKS.md explains each figure and records a
+// run.
 //
 // Everything listens and connects on 127.0.0.1 only. Every process the
 // bench starts runs in its own process group and is stopped (SIGTERM, then
@@ -19,7 +22,7 @@
 // bin/onair (scripts/setup.sh), ffmpeg, node with web/node_modules and
 // Chromium (for the player figure), nginx (Debian nginx-light), wrk and
 // varnishd (Debian varnish, for the edge figure).
-// Run it from the repository root. A default run takes about 7 minutes.
+// Run it from the repository root. A default run takes about 9 minutes.
 package main
 
 import (
@@ -39,7 +42,7 @@ import (
 )
 
 // figures in run order, by -only name.
-var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge"}
+var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge", "viewers"}
 
 // bench holds what every figure needs.
 type bench struct {
@@ -66,7 +69,7 @@ func main() {
 
 func run() error {
 	only := flag.String("only", strings.Join(figureNames, ","), "comma-separated figures to run: "+strings.Join(figureNames, ", "))
-	seconds := flag.Int("seconds", 30, "measurement window in seconds of the transcode and latency figures (the player and wrk use at most 20 and 10)")
+	seconds := flag.Int("seconds", 30, "measurement window in seconds of the transcode and latency figures (the player, wrk and each viewers step use at most 20, 10 and 10)")
 	onair := flag.String("onair", "bin/onair", "path to the onair binary (build it with scripts/setup.sh)")
 	flag.Parse()
 	if *seconds < 3 || *seconds > 300 {
@@ -117,7 +120,7 @@ func run() error {
 	start := time.Now()
 	fmt.Print(machineReport(ctx, bin, os.Args[1:]))
 	type fig func(context.Context) (*section, error)
-	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge}
+	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge, "viewers": b.figViewers}
 	var failed []string
 	for _, name := range figureNames {
 		if !want[name] {

@@ -1,8 +1,8 @@
 // Command onair is a self-hosted live adaptive-bitrate streaming server:
 // RTMP/SRT in, a keyframe-aligned ABR ladder, CMAF, HLS + LL-HLS + DASH out.
 //
-//	onair serve [--demo] [--config onair.yaml] [--data DIR]
-//	onair edge --upstream http://origin:8080 [--listen :8081]
+//	onair serve [--demo] [--config onair.yaml] [--data DIR] [--edge=false]
+//	onair edge [--config onair.yaml] --upstream http://origin:8080 [--listen :8081] [--tls-cert F --tls-key F]
 //	onair channel create|list|show|start|stop|delete ...
 package main
 
@@ -48,13 +48,20 @@ func main() {
 func serveCommand() *cobra.Command {
 	var (
 		cfgPath, dataDir, httpAddr, rtmpAddr, srtAddr, logLevel, cpuProfile string
-		demo                                                                bool
+		demo, edgeOn                                                        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run every role in one process (ingest, transcode, package, origin, API, dashboard)",
+		Short: "Run every role in one process (ingest, transcode, package, origin, edge, API, dashboard)",
 		Long: `Run every role in one process with embedded defaults: state in an embedded
 NATS JetStream under the data directory, media objects on the local filesystem.
+
+Viewers reach playback (/live/...) through the built-in edge: a cache in
+front of the origin with request collapsing and X-Cache headers, so the
+origin makes each object once however many viewers ask (edge.enabled, or
+--edge=false, to serve the origin directly). The public port speaks HTTP/1.1
+and cleartext HTTP/2 (h2c); with edge.cert_file and edge.key_file, HTTPS with
+HTTP/2 on edge.tls_listen as well.
 
 With --demo, a channel named "demo" is created (if missing) and fed by a
 synthetic source (test pattern with a burnt-in clock and a tone) published to
@@ -83,6 +90,9 @@ then ONAIR_* environment variables, then these flags.`,
 			}
 			if flags.Changed("log-level") {
 				cfg.Log.Level = logLevel
+			}
+			if flags.Changed("edge") {
+				cfg.Edge.Enabled = edgeOn
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -114,44 +124,100 @@ then ONAIR_* environment variables, then these flags.`,
 	f.StringVar(&srtAddr, "srt", "", `SRT listen address (default :9000, "" disables)`)
 	f.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	f.BoolVar(&demo, "demo", false, "create and feed the demo channel")
+	f.BoolVar(&edgeOn, "edge", true, "answer playback through the built-in edge cache (--edge=false: the origin directly)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of this process to the file on exit (ffmpeg children not included)")
 	return cmd
 }
 
 func edgeCommand() *cobra.Command {
 	var (
-		listen, logLevel string
-		upstreams        []string
-		cacheMiB         int64
+		cfgPath, listen, tlsListen, tlsCert, tlsKey, logLevel string
+		upstreams                                             []string
+		cacheMiB, maxConns                                    int
 	)
 	cmd := &cobra.Command{
-		Use:   "edge --upstream URL [--upstream URL]...",
+		Use:   "edge [--config onair.yaml] [--upstream URL]...",
 		Short: "Run a caching edge (request collapsing, origin group failover) in front of onair origins",
 		Long: `Run a caching reverse proxy for onair's playback URLs, or any HLS/DASH
 origin. It obeys the origin's Cache-Control, collapses concurrent requests
 for the same object into one upstream fetch (streaming the body to every
 waiter as it arrives, LL-HLS blocking reloads included), serves stale
 playlists while one refresh is in flight and stale segments when the
-upstream fails, and fails over from the first --upstream to the next.
-An edge can be another edge's upstream (an origin shield).`,
+upstream fails, and fails over from the first upstream to the next.
+An edge can be another edge's upstream (an origin shield).
+
+It serves HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge) on --listen,
+and HTTPS with HTTP/2 on --tls-listen when --tls-cert and --tls-key are
+given. Beyond --max-conns open connections, new ones are closed at once.
+
+Configuration: the edge section of --config FILE (YAML), then ONAIR_EDGE_*
+environment variables, then these flags. SIGHUP reads it all again and
+applies the upstreams, the cache budget, the connection limit and the
+certificate files live, keeping connections and the cache; a configuration
+that does not load is refused with a logged error and the running one
+stays. Listen addresses, timeouts and header/URL limits change on restart.
+SIGTERM or SIGINT stops it gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lvl := config.Default().Log
-			if logLevel != "" {
-				lvl.Level = logLevel
+			flags := cmd.Flags()
+			load := func() (config.Config, error) {
+				cfg, err := config.Load(cfgPath, os.Getenv)
+				if err != nil {
+					return cfg, err
+				}
+				e := &cfg.Edge
+				if flags.Changed("listen") {
+					e.Listen = listen
+				}
+				if flags.Changed("upstream") {
+					e.Upstreams = upstreams
+				}
+				if flags.Changed("cache-mib") {
+					e.CacheMiB = cacheMiB
+				}
+				if flags.Changed("tls-listen") {
+					e.TLSListen = tlsListen
+				}
+				if flags.Changed("tls-cert") {
+					e.CertFile = tlsCert
+				}
+				if flags.Changed("tls-key") {
+					e.KeyFile = tlsKey
+				}
+				if flags.Changed("max-conns") {
+					e.MaxConns = maxConns
+				}
+				if flags.Changed("log-level") {
+					cfg.Log.Level = logLevel
+				}
+				return cfg, cfg.Validate()
 			}
-			log := newLogger(lvl)
+			cfg, err := load()
+			if err != nil {
+				return err
+			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
 			return app.RunEdge(cmd.Context(), app.EdgeOptions{
-				Listen:     listen,
-				Upstreams:  upstreams,
-				CacheBytes: cacheMiB << 20,
-			}, log)
+				Config: cfg.Edge,
+				Reload: hup,
+				Load: func() (config.Edge, error) {
+					cfg, err := load()
+					return cfg.Edge, err
+				},
+			}, newLogger(cfg.Log))
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&listen, "listen", ":8081", "HTTP listen address")
+	f.StringVar(&cfgPath, "config", "", "YAML configuration file (its edge section; re-read on SIGHUP)")
+	f.StringVar(&listen, "listen", "", `cleartext HTTP/1.1 and h2c listen address (default :8081, "" disables)`)
 	f.StringArrayVar(&upstreams, "upstream", nil, "upstream base URL, e.g. http://127.0.0.1:8080 (repeat: primary first)")
-	f.Int64Var(&cacheMiB, "cache-mib", 256, "memory cache budget in MiB")
+	f.IntVar(&cacheMiB, "cache-mib", 0, "memory cache budget in MiB (default 256)")
+	f.StringVar(&tlsListen, "tls-listen", "", "HTTPS listen address, used with --tls-cert and --tls-key (default :8443)")
+	f.StringVar(&tlsCert, "tls-cert", "", "PEM certificate (chain) file for HTTPS")
+	f.StringVar(&tlsKey, "tls-key", "", "PEM private key file for HTTPS")
+	f.IntVar(&maxConns, "max-conns", 0, "open client connections allowed at once (default 10000)")
 	f.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	return cmd
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,7 +20,6 @@ import (
 	"onair/internal/ingest/rtmp"
 	"onair/internal/ingest/srt"
 	"onair/internal/live"
-	"onair/internal/objstore"
 	"onair/internal/origin"
 	"onair/internal/packager"
 	"onair/internal/store"
@@ -37,9 +35,9 @@ type Options struct {
 	Ready func(Addrs)
 }
 
-// Addrs are the bound listener addresses.
+// Addrs are the bound listener addresses; nil for a listener that is off.
 type Addrs struct {
-	HTTP, RTMP, RTMPS, SRT net.Addr
+	HTTP, HTTPS, RTMP, RTMPS, SRT net.Addr
 }
 
 // App is one onair process with every role.
@@ -70,7 +68,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	defer st.Close()
 
-	objs, err := objstore.NewFS(cfg.MediaDir())
+	objs, err := openStore(ctx, cfg, a.log.With("role", "storage"), a.reg)
 	if err != nil {
 		return err
 	}
@@ -102,12 +100,26 @@ func (a *App) Run(ctx context.Context) error {
 			c()
 		}
 	}()
-	httpLn, err := net.Listen("tcp", cfg.HTTP.Listen)
+	pub, err := listenPublic(cfg.HTTP.Listen, cfg.Edge, a.log.With("role", "http"), a.reg)
 	if err != nil {
-		return fmt.Errorf("http listen %s: %w", cfg.HTTP.Listen, err)
+		return err
 	}
-	closers = append(closers, func() { httpLn.Close() })
-	addrs.HTTP = httpLn.Addr()
+	closers = append(closers, pub.close)
+	addrs.HTTP, addrs.HTTPS = pub.addrs()
+	// Playback goes through the built-in edge unless it is disabled.
+	var playback http.Handler = org.Handler()
+	var edgeTier *originEdge
+	if cfg.Edge.Enabled {
+		if edgeTier, err = listenOriginEdge(cfg, playback, alarmEvents("serve "+cfg.HTTP.Listen, func(e store.Event) error {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			return st.PublishEvent(pctx, e)
+		}, a.log), a.log, a.reg); err != nil {
+			return err
+		}
+		closers = append(closers, edgeTier.Close)
+		playback = edgeTier.Handler()
+	}
 
 	var rtmpSrv *rtmp.Server
 	var rtmpLn, rtmpsLn net.Listener
@@ -150,9 +162,8 @@ func (a *App) Run(ctx context.Context) error {
 	}
 
 	mux := http.NewServeMux()
-	originH := org.Handler()
-	mux.Handle("/live/", originH)
-	mux.Handle("/time", originH)
+	mux.Handle("/live/", playback)
+	mux.Handle("/time", org.Handler()) // never cached: clients set their clocks by it
 	mux.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -167,24 +178,15 @@ func (a *App) Run(ctx context.Context) error {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("/", api.Handler())
-	srv := &http.Server{
-		Handler:           canonicalPaths(mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
-	}
+	srv := publicServer(canonicalPaths(mux), cfg.Edge, pub.certs, a.log)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pkg.Run(gctx) })
 	g.Go(func() error { return chans.run(gctx) })
-	g.Go(func() error {
-		err := srv.Serve(httpLn)
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return fmt.Errorf("http: %w", err)
-	})
+	if edgeTier != nil {
+		g.Go(func() error { return edgeTier.Run(gctx) })
+	}
+	pub.serve(g, srv, "public")
 	g.Go(func() error {
 		<-gctx.Done()
 		return shutdown(srv, a.log)
@@ -198,7 +200,7 @@ func (a *App) Run(ctx context.Context) error {
 	if srtSrv != nil {
 		g.Go(func() error { return srtSrv.Serve(gctx) })
 	}
-	a.log.Info("onair is up", "http", addrs.HTTP.String(), "rtmp", addrString(addrs.RTMP), "rtmps", addrString(addrs.RTMPS), "srt", addrString(addrs.SRT), "data", cfg.DataDir)
+	a.log.Info("onair is up", "http", addrs.HTTP.String(), "https", addrString(addrs.HTTPS), "edge", cfg.Edge.Enabled, "rtmp", addrString(addrs.RTMP), "rtmps", addrString(addrs.RTMPS), "srt", addrString(addrs.SRT), "data", cfg.DataDir)
 	if a.opts.Demo {
 		g.Go(func() error { return runDemo(gctx, cfg.Transcode.FFmpeg, chans, addrs, a.log.With("role", "demo")) })
 	}

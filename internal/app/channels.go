@@ -384,3 +384,16 @@ func port(a net.Addr) string {
 	}
 	return p
 }
+
+// Events returns the newest events from the state store (control.Manager).
+func (m *channels) Events(ctx context.Context, channel string, limit int) ([]control.Event, error) {
+	evs, err := m.st.Events(ctx, channel, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]control.Event, len(evs))
+	for i, e := range evs {
+		out[i] = control.Event{At: e.At, Kind: e.Kind, Channel: e.Channel, Source: e.Source, Reason: e.Reason, Data: e.Data}
+	}
+	return out, nil
+}

@@ -37,6 +37,8 @@ type Config struct {
 	Segments Segments `yaml:"segments"`
 	// Transcode configures the ffmpeg transcoder and the ladder.
 	Transcode Transcode `yaml:"transcode"`
+	// Edge configures the caching edge and the viewer-facing listeners.
+	Edge Edge `yaml:"edge"`
 }
 
 // Log configures log/slog output.
@@ -92,10 +94,13 @@ type NATS struct {
 
 // Storage selects the object store.
 type Storage struct {
-	// Kind is "fs" (default).
+	// Kind is "fs" (default): files under Dir; or "s3": a bucket of an
+	// S3-compatible server, configured by S3.
 	Kind string `yaml:"kind"`
 	// Dir for kind fs. Default DataDir/media.
 	Dir string `yaml:"dir"`
+	// S3 configures kind s3.
+	S3 S3 `yaml:"s3"`
 }
 
 // Segments configures the channel clock grid and retention.
@@ -137,12 +142,13 @@ func Default() Config {
 		HTTP:    HTTP{Listen: ":8080"},
 		RTMP:    RTMP{Listen: ":1935", TLSListen: ":1936", ReadTimeout: 10 * time.Second},
 		SRT:     SRT{Listen: ":9000", Latency: 120 * time.Millisecond, ReadTimeout: 10 * time.Second},
-		Storage: Storage{Kind: "fs"},
+		Storage: Storage{Kind: "fs", S3: DefaultS3()},
 		Segments: Segments{
 			Duration: 2 * time.Second, Part: 500 * time.Millisecond, LowLatencyPart: 200 * time.Millisecond,
 			Window: 60 * time.Second, Retention: 10 * time.Minute,
 		},
 		Transcode: Transcode{FFmpeg: "ffmpeg", Passthrough: true, Ladder: media.DefaultLadder()},
+		Edge:      DefaultEdge(),
 	}
 }
 
@@ -193,11 +199,32 @@ func envVars(c *Config) map[string]any {
 		"ONAIR_RTMP_KEY_FILE":     &c.RTMP.KeyFile,
 		"ONAIR_SRT_LISTEN":        &c.SRT.Listen,
 		"ONAIR_NATS_URL":          &c.NATS.URL,
+		"ONAIR_STORAGE_KIND":      &c.Storage.Kind,
 		"ONAIR_STORAGE_DIR":       &c.Storage.Dir,
+		"ONAIR_S3_ENDPOINT":       &c.Storage.S3.Endpoint,
+		"ONAIR_S3_BUCKET":         &c.Storage.S3.Bucket,
+		"ONAIR_S3_REGION":         &c.Storage.S3.Region,
+		"ONAIR_S3_PREFIX":         &c.Storage.S3.Prefix,
+		"ONAIR_S3_TLS":            &c.Storage.S3.TLS,
+		"ONAIR_S3_ACCESS_KEY":     &c.Storage.S3.AccessKey,
+		"ONAIR_S3_SECRET_KEY":     &c.Storage.S3.SecretKey,
 		"ONAIR_SEGMENT_DURATION":  &c.Segments.Duration,
 		"ONAIR_PART_DURATION":     &c.Segments.Part,
 		"ONAIR_FFMPEG":            &c.Transcode.FFmpeg,
 		"ONAIR_TRANSCODE_THREADS": &c.Transcode.Threads,
+		"ONAIR_EDGE_ENABLED":      &c.Edge.Enabled,
+		"ONAIR_EDGE_LISTEN":       &c.Edge.Listen,
+		"ONAIR_EDGE_UPSTREAMS":    &c.Edge.Upstreams,
+		"ONAIR_EDGE_CACHE_MIB":    &c.Edge.CacheMiB,
+		"ONAIR_EDGE_TLS_LISTEN":   &c.Edge.TLSListen,
+		"ONAIR_EDGE_CERT_FILE":    &c.Edge.CertFile,
+		"ONAIR_EDGE_KEY_FILE":     &c.Edge.KeyFile,
+		"ONAIR_EDGE_MAX_CONNS":    &c.Edge.MaxConns,
+		"ONAIR_EDGE_SPILL_DIR":    &c.Edge.SpillDir,
+		"ONAIR_EDGE_SPILL_MIB":    &c.Edge.SpillMiB,
+		"ONAIR_EDGE_SLATE_IMAGE":  &c.Edge.SlateImage,
+		"ONAIR_EDGE_SLATE_TEXT":   &c.Edge.SlateText,
+		"ONAIR_EDGE_EVENTS_URL":   &c.Edge.EventsURL,
 	}
 }
 
@@ -238,6 +265,15 @@ func applyEnv(c *Config, getenv func(string) string) error {
 				continue
 			}
 			*p = n
+		case *bool:
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				continue
+			}
+			*p = b
+		case *[]string: // comma-separated
+			*p = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
 		}
 	}
 	if len(errs) > 0 {
@@ -305,8 +341,12 @@ func (c *Config) Validate() error {
 	if c.SRT.Latency < 20*time.Millisecond || c.SRT.Latency > 10*time.Second {
 		bad("srt.latency: %v out of range [20ms, 10s]", c.SRT.Latency)
 	}
-	if c.Storage.Kind != "fs" {
-		bad("storage.kind: %q is not supported (fs)", c.Storage.Kind)
+	switch c.Storage.Kind {
+	case "fs":
+	case "s3":
+		c.Storage.S3.validate(bad)
+	default:
+		bad("storage.kind: %q is not supported (fs, s3)", c.Storage.Kind)
 	}
 	for _, g := range []media.Grid{c.Grid(false), c.Grid(true)} {
 		if err := g.Validate(); err != nil {
@@ -338,6 +378,7 @@ func (c *Config) Validate() error {
 		}
 		seen[r.Name] = true
 	}
+	c.Edge.validate(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

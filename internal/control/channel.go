@@ -123,6 +123,22 @@ type Manager interface {
 	CreateChannel(ctx context.Context, spec ChannelSpec, baseURL string) (Channel, error)
 	DeleteChannel(ctx context.Context, name string) error
 	SetChannelEnabled(ctx context.Context, name string, enabled bool, baseURL string) (Channel, error)
+	// Events returns up to limit of the newest events, newest first;
+	// channel "" means every channel's.
+	Events(ctx context.Context, channel string, limit int) ([]Event, error)
+}
+
+// Event is a decision or an observation worth an operator's attention: a
+// failover, an alarm. Kind is dot-separated words, e.g.
+// "edge.manifest_age.raised"; Source names the process and role that
+// reported it; Reason says why in words.
+type Event struct {
+	At      time.Time      `json:"at"`
+	Kind    string         `json:"kind"`
+	Channel string         `json:"channel,omitempty"`
+	Source  string         `json:"source,omitempty"`
+	Reason  string         `json:"reason"`
+	Data    map[string]any `json:"data,omitempty"`
 }
 
 // ValidChannelName reports whether name matches ^[a-z0-9][a-z0-9-]{0,62}$:

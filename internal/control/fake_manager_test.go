@@ -16,7 +16,8 @@ import (
 type fakeManager struct {
 	mu       sync.Mutex
 	channels map[string]control.Channel
-	fail     error // returned by every call when set
+	events   []control.Event // newest first
+	fail     error           // returned by every call when set
 }
 
 func newFakeManager() *fakeManager {
@@ -128,4 +129,19 @@ func withURLs(ch control.Channel, baseURL string) control.Channel {
 		Page: baseURL + "/channels/" + ch.Name,
 	}
 	return ch
+}
+
+func (f *fakeManager) Events(_ context.Context, channel string, limit int) ([]control.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	var out []control.Event
+	for _, e := range f.events {
+		if (channel == "" || e.Channel == channel) && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }

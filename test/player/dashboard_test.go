@@ -47,6 +47,8 @@ func (m oneChannel) ListChannels(_ context.Context, baseURL string) ([]control.C
 	return []control.Channel{m.channel(baseURL)}, nil
 }
 
+func (m oneChannel) Events(context.Context, string, int) ([]control.Event, error) { return nil, nil }
+
 func (m oneChannel) GetChannel(_ context.Context, name, baseURL string) (control.Channel, error) {
 	if name != "demo" {
 		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
