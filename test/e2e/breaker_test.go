@@ -28,8 +28,11 @@ func testPage(t *testing.T) string {
 
 // kill ends the server like a crash: SIGKILL to its process group.
 func (s *server) kill() {
-	if s.cmd.ProcessState != nil {
+	select {
+	case err := <-s.done: // already gone
+		s.done <- err
 		return
+	default:
 	}
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	err := <-s.done

@@ -131,8 +131,11 @@ func startServerAt(t *testing.T, dataDir, base, rtmp, srt string, extra ...strin
 
 // stop sends SIGTERM and waits for a clean exit (status 0).
 func (s *server) stop() {
-	if s.cmd.ProcessState != nil {
+	select {
+	case err := <-s.done: // already gone (killed by the test)
+		s.done <- err
 		return
+	default:
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
