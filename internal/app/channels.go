@@ -46,7 +46,14 @@ type channels struct {
 	ctx     context.Context // parent of every channel's goroutines; set by run
 	wg      sync.WaitGroup
 	running map[string]*channelRun
-	byKey   map[string]string
+	byKey   map[string]keyRoute
+	slates  slateCache
+}
+
+// keyRoute is what a stream key publishes to.
+type keyRoute struct {
+	channel string
+	input   stream.Input
 }
 
 type channelRun struct {
@@ -60,7 +67,7 @@ type channelRun struct {
 
 func newChannels(cfg config.Config, st *store.Store, objs objstore.Store, index *live.Index, pkg *packager.Packager, log *slog.Logger, reg prometheus.Registerer) *channels {
 	return &channels{cfg: cfg, st: st, objs: objs, index: index, pkg: pkg, log: log, reg: reg,
-		running: map[string]*channelRun{}, byKey: map[string]string{}}
+		running: map[string]*channelRun{}, byKey: map[string]keyRoute{}}
 }
 
 // run starts every enabled channel and stops them all when ctx ends.
@@ -93,6 +100,13 @@ func (m *channels) run(ctx context.Context) error {
 
 // start begins running a channel. The caller must not hold m.mu.
 func (m *channels) start(ctx context.Context, rec store.Channel) error {
+	if rec.BackupStreamKey == "" {
+		// Channels made before backup inputs existed get a key now.
+		rec.BackupStreamKey = backupKey(rec.Name)
+		if err := m.st.PutChannel(ctx, rec); err != nil {
+			return fmt.Errorf("channel %s: store its backup key: %w", rec.Name, err)
+		}
+	}
 	grid := m.cfg.Grid(rec.LowLatency)
 	epoch, _, err := m.st.Epoch(ctx, rec.Name)
 	if err != nil {
@@ -112,9 +126,17 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 	}
 	runCtx, cancel := context.WithCancel(m.ctx)
 	name := rec.Name
+	var slate func(video, audio *media.Track) *stream.SlateLoop
+	if m.cfg.Inputs.Slate {
+		slate = m.slateLoop
+	}
 	st, err := stream.New(stream.Config{
-		Grid:  grid,
-		Epoch: epoch,
+		Grid:       grid,
+		Epoch:      epoch,
+		LossAfter:  m.cfg.Inputs.LossAfter,
+		ClearAfter: m.cfg.Inputs.ClearAfter,
+		Slate:      slate,
+		OnSwitch:   m.onSwitch(name),
 		OnEpoch: func(e media.Epoch) {
 			ich.SetEpoch(e)
 			// Persist off the writer's path; first writer wins in the store.
@@ -150,7 +172,9 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 	}
 	run := &channelRun{rec: rec, grid: grid, stream: st, pipe: pipe, cancel: cancel, done: make(chan struct{})}
 	m.running[name] = run
-	m.byKey[rec.StreamKey] = name
+	m.byKey[rec.StreamKey] = keyRoute{name, stream.Primary}
+	m.byKey[rec.BackupStreamKey] = keyRoute{name, stream.Backup}
+	m.wg.Go(func() { tick(runCtx, st) })
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -170,6 +194,7 @@ func (m *channels) stop(name string) {
 	if ok {
 		delete(m.running, name)
 		delete(m.byKey, run.rec.StreamKey)
+		delete(m.byKey, run.rec.BackupStreamKey)
 	}
 	m.mu.Unlock()
 	if !ok {
@@ -185,12 +210,12 @@ func (m *channels) stop(name string) {
 func (m *channels) Route(key string) (ingest.Target, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	name, ok := m.byKey[key]
+	route, ok := m.byKey[key]
 	if !ok {
 		return ingest.Target{}, ingest.ErrUnknownKey
 	}
-	run := m.running[name]
-	return ingest.Target{Channel: name, Stream: run.stream, Passphrase: run.rec.SRTPassphrase}, nil
+	run := m.running[route.channel]
+	return ingest.Target{Channel: route.channel, Stream: run.stream, Passphrase: run.rec.SRTPassphrase, Input: route.input}, nil
 }
 
 func randomToken(n int) string {
@@ -205,12 +230,13 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 		return control.Channel{}, fmt.Errorf("%w: channel name %q: use 1-63 lowercase letters, digits and '-', starting with a letter or digit", control.ErrInvalid, spec.Name)
 	}
 	rec := store.Channel{
-		Name:          spec.Name,
-		StreamKey:     spec.Name + "-" + randomToken(10),
-		SRTPassphrase: randomToken(15),
-		Enabled:       true,
-		LowLatency:    spec.LowLatency,
-		CreatedAt:     time.Now().UTC().Truncate(time.Millisecond),
+		Name:            spec.Name,
+		StreamKey:       spec.Name + "-" + randomToken(10),
+		BackupStreamKey: backupKey(spec.Name),
+		SRTPassphrase:   randomToken(15),
+		Enabled:         true,
+		LowLatency:      spec.LowLatency,
+		CreatedAt:       time.Now().UTC().Truncate(time.Millisecond),
 	}
 	if err := m.st.CreateChannel(ctx, rec); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -329,6 +355,14 @@ func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
 	}
 	c.Ingest.SRTStreamID = rec.StreamKey
 	c.Ingest.SRTPassphrase = rec.SRTPassphrase
+	c.BackupIngest = c.Ingest
+	c.BackupIngest.StreamKey, c.BackupIngest.SRTStreamID = rec.BackupStreamKey, rec.BackupStreamKey
+	if m.rtmpAddr != nil {
+		c.BackupIngest.RTMPURL = fmt.Sprintf("rtmp://%s/live/%s", net.JoinHostPort(host, port(m.rtmpAddr)), rec.BackupStreamKey)
+	}
+	if m.srtAddr != nil {
+		c.BackupIngest.SRTURL = fmt.Sprintf("srt://%s?streamid=%s&passphrase=%s&pbkeylen=16", net.JoinHostPort(host, port(m.srtAddr)), url.QueryEscape(rec.BackupStreamKey), url.QueryEscape(rec.SRTPassphrase))
+	}
 	base := strings.TrimSuffix(baseURL, "/")
 	c.Playback.HLS = base + "/live/" + rec.Name + "/master.m3u8"
 	c.Playback.DASH = base + "/live/" + rec.Name + "/manifest.mpd"
@@ -341,8 +375,9 @@ func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
 		return c
 	}
 	c.State = control.StateIdle
+	c.Inputs = inputsStatus(run.stream.State())
 	h := run.stream.Health()
-	if h.Active {
+	if h.Active || c.Inputs.Active == string(stream.SlateInput) {
 		c.State = control.StateLive
 		in := &control.Input{Source: h.Source, Since: h.Since, Bitrate: int64(h.Bitrate), FPS: h.FPS, LastFrame: h.LastFrame}
 		if v := h.Video; v != nil {

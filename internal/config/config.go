@@ -39,6 +39,8 @@ type Config struct {
 	Transcode Transcode `yaml:"transcode"`
 	// Edge configures the caching edge and the viewer-facing listeners.
 	Edge Edge `yaml:"edge"`
+	// Inputs configures primary/backup input failover and the slate.
+	Inputs Inputs `yaml:"inputs"`
 }
 
 // Log configures log/slog output.
@@ -149,6 +151,7 @@ func Default() Config {
 		},
 		Transcode: Transcode{FFmpeg: "ffmpeg", Passthrough: true, Ladder: media.DefaultLadder()},
 		Edge:      DefaultEdge(),
+		Inputs:    DefaultInputs(),
 	}
 }
 
@@ -221,6 +224,11 @@ func envVars(c *Config) map[string]any {
 		"ONAIR_EDGE_KEY_FILE":     &c.Edge.KeyFile,
 		"ONAIR_EDGE_MAX_CONNS":    &c.Edge.MaxConns,
 		"ONAIR_EDGE_SPILL_DIR":    &c.Edge.SpillDir,
+		"ONAIR_INPUT_LOSS_AFTER":  &c.Inputs.LossAfter,
+		"ONAIR_INPUT_CLEAR_AFTER": &c.Inputs.ClearAfter,
+		"ONAIR_SLATE_IMAGE":       &c.Inputs.SlateImage,
+		"ONAIR_SLATE_TEXT":        &c.Inputs.SlateText,
+		"ONAIR_SLATE":             &c.Inputs.Slate,
 		"ONAIR_EDGE_SPILL_MIB":    &c.Edge.SpillMiB,
 		"ONAIR_EDGE_SLATE_IMAGE":  &c.Edge.SlateImage,
 		"ONAIR_EDGE_SLATE_TEXT":   &c.Edge.SlateText,
@@ -379,6 +387,7 @@ func (c *Config) Validate() error {
 		seen[r.Name] = true
 	}
 	c.Edge.validate(bad)
+	c.Inputs.validate(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

@@ -92,6 +92,8 @@ func (a *API) routes() {
 	mux.Handle(channel+"/start", methodNotAllowed("POST"))
 	mux.Handle("POST "+channel+"/stop", a.serveAPI(a.setEnabled(false)))
 	mux.Handle(channel+"/stop", methodNotAllowed("POST"))
+	mux.Handle("POST "+channel+"/input", a.serveAPI(a.selectInput))
+	mux.Handle(channel+"/input", methodNotAllowed("POST"))
 	mux.Handle("GET /api/v1/events", a.serveAPI(a.listEvents))
 	mux.Handle("/api/v1/events", methodNotAllowed("GET, HEAD"))
 	mux.Handle("/api/", a.serveAPI(func(http.ResponseWriter, *http.Request) error {

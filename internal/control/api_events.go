@@ -1,6 +1,7 @@
 package control
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -37,5 +38,37 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 		events = []Event{}
 	}
 	writeJSON(w, http.StatusOK, events)
+	return nil
+}
+
+// inputChoice is the body of POST /api/v1/channels/{name}/input.
+type inputChoice struct {
+	Input string `json:"input"` // primary, backup or auto
+}
+
+// selectInput answers POST /api/v1/channels/{name}/input.
+func (a *API) selectInput(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := checkName(name); err != nil {
+		return err
+	}
+	var c inputChoice
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	switch c.Input {
+	case "primary", "backup", "auto":
+	default:
+		return errorf(http.StatusBadRequest, "input %q: want primary, backup or auto", c.Input)
+	}
+	base, err := baseURL(r)
+	if err != nil {
+		return err
+	}
+	ch, err := a.m.SelectInput(r.Context(), name, c.Input, base)
+	if err != nil {
+		return managerError(fmt.Sprintf("select input of channel %q", name), err)
+	}
+	writeJSON(w, http.StatusOK, ch)
 	return nil
 }

@@ -39,10 +39,14 @@ type Channel struct {
 	LowLatency bool      `json:"low_latency"`
 	CreatedAt  time.Time `json:"created_at"`
 	Ingest     Ingest    `json:"ingest"`
-	Playback   Playback  `json:"playback"`
+	// BackupIngest is the backup input: send the same encode to both.
+	BackupIngest Ingest   `json:"backup_ingest"`
+	Playback     Playback `json:"playback"`
 	// State is StateIdle, StateLive or StateStopped.
-	State      string      `json:"state"`
-	Input      *Input      `json:"input,omitempty"`
+	State string `json:"state"`
+	Input *Input `json:"input,omitempty"`
+	// Inputs is the input selector's state while the channel runs.
+	Inputs     *Inputs     `json:"inputs,omitempty"`
 	Renditions []Rendition `json:"renditions,omitempty"`
 	Transcoder *Transcoder `json:"transcoder,omitempty"`
 }
@@ -59,6 +63,27 @@ type Ingest struct {
 	SRTURL        string `json:"srt_url,omitempty"`
 	SRTStreamID   string `json:"srt_stream_id,omitempty"`
 	SRTPassphrase string `json:"srt_passphrase,omitempty"`
+}
+
+// Inputs is which of a channel's inputs viewers get and why.
+type Inputs struct {
+	// Active is "primary", "backup", "slate" (both lost) or "" (none yet).
+	Active string `json:"active"`
+	// Pending is the input the channel switches to at its next keyframe.
+	Pending string `json:"pending,omitempty"`
+	// Manual is an operator's choice ("" automatic).
+	Manual  string     `json:"manual,omitempty"`
+	Primary InputState `json:"primary"`
+	Backup  InputState `json:"backup"`
+}
+
+// InputState is one input's connection and delivery.
+type InputState struct {
+	Connected  bool      `json:"connected"`
+	Delivering bool      `json:"delivering"`
+	Source     string    `json:"source,omitempty"`
+	Since      time.Time `json:"since,omitzero"`
+	LastFrame  time.Time `json:"last_frame,omitzero"`
 }
 
 // Playback holds absolute viewer URLs.
@@ -126,6 +151,9 @@ type Manager interface {
 	// Events returns up to limit of the newest events, newest first;
 	// channel "" means every channel's.
 	Events(ctx context.Context, channel string, limit int) ([]Event, error)
+	// SelectInput makes input ("primary" or "backup") the channel's input
+	// of choice while it delivers; "auto" returns to automatic failover.
+	SelectInput(ctx context.Context, name, input, baseURL string) (Channel, error)
 }
 
 // Event is a decision or an observation worth an operator's attention: a

@@ -145,3 +145,21 @@ func (f *fakeManager) Events(_ context.Context, channel string, limit int) ([]co
 	}
 	return out, nil
 }
+
+func (f *fakeManager) SelectInput(_ context.Context, name, input, baseURL string) (control.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return control.Channel{}, f.fail
+	}
+	ch, ok := f.channels[name]
+	if !ok {
+		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	if input == "auto" {
+		input = ""
+	}
+	ch.Inputs = &control.Inputs{Manual: input}
+	f.channels[name] = ch
+	return ch, nil
+}

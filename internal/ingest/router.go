@@ -16,6 +16,16 @@ type Target struct {
 	// Passphrase is the SRT passphrase the caller must encrypt with; ""
 	// means the channel accepts unencrypted SRT only.
 	Passphrase string
+	// Input is the channel input the key publishes to; "" means primary.
+	Input stream.Input
+}
+
+// In returns the input the target publishes to.
+func (t Target) In() stream.Input {
+	if t.Input == "" {
+		return stream.Primary
+	}
+	return t.Input
 }
 
 // Router resolves a stream key to its channel. The app implements it; it

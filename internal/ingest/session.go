@@ -368,10 +368,10 @@ func (s *Session) publish() error {
 	if s.audio != nil {
 		at = cloneTrack(s.audio)
 	}
-	pub, err := s.cfg.Target.Stream.Publish(s.source, vt, at)
+	pub, err := s.cfg.Target.Stream.PublishInput(s.cfg.Target.In(), s.source, vt, at)
 	if err != nil {
 		if errors.Is(err, stream.ErrBusy) {
-			return Reject(ResultBusy, fmt.Errorf("channel %s: %w", s.cfg.Target.Channel, err))
+			return Reject(ResultBusy, fmt.Errorf("channel %s, %s input: %w", s.cfg.Target.Channel, s.cfg.Target.In(), err))
 		}
 		return Rejectf(ResultError, "publish to channel %s: %w", s.cfg.Target.Channel, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"onair/internal/media"
 )
 
 // probe runs ffprobe on init+segment and returns "codec WxH frames
@@ -149,5 +151,56 @@ func FuzzSplit(f *testing.F) {
 		}
 		_ = tr.Segment(5, 6) // must not panic
 		_, _ = InitTimescale(data)
+	})
+}
+
+func TestNewLoop(t *testing.T) {
+	video := &media.Track{Kind: media.KindVideo, Codec: media.CodecH264, Width: 320, Height: 240, FPS: 30}
+	audio := &media.Track{Kind: media.KindAudio, Codec: media.CodecAAC, SampleRate: 44100, Channels: 1}
+	l, err := NewLoop(context.Background(), Options{Duration: 2 * time.Second}, video, audio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Frames) != 60 || l.Period != 180000 || !l.Frames[0].Key || l.Frames[1].Key {
+		t.Fatalf("loop: %d frames, period %d, first key %v", len(l.Frames), l.Period, l.Frames[0].Key)
+	}
+	if l.Frames[59].DTS != 59*3000 || l.Video.Width != 320 || l.Video.Height != 240 || len(l.Video.SPS) == 0 {
+		t.Errorf("frame 59 DTS %d, track %+v", l.Frames[59].DTS, l.Video)
+	}
+	if l.Audio.SampleRate != 44100 || l.Audio.Channels != 1 || len(l.Audio.AudioConfig) < 2 || len(l.Silence) == 0 {
+		t.Errorf("audio %+v, silence %d bytes", l.Audio, len(l.Silence))
+	}
+	// The frames decode: write them as Annex B and let ffprobe count them.
+	var es []byte
+	for _, u := range l.Frames {
+		for _, n := range u.NALUs {
+			es = append(append(es, 0, 0, 0, 1), n...)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "loop.h264")
+	if err := os.WriteFile(f, es, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", f).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "60" {
+		t.Errorf("ffprobe decoded %q frames (%v), want 60", out, err)
+	}
+}
+
+func FuzzSplitAVCC(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0x65})
+	f.Add([]byte{0, 0, 0, 9})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		nalus, err := splitAVCC(b)
+		if err != nil {
+			return
+		}
+		n := 0
+		for _, x := range nalus {
+			n += 4 + len(x)
+		}
+		if n != len(b) {
+			t.Fatalf("split covers %d of %d bytes", n, len(b))
+		}
 	})
 }

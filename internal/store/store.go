@@ -114,12 +114,15 @@ func (s *Store) Healthy() bool { return s.nc != nil && s.nc.IsConnected() }
 
 // Channel is a channel's persisted configuration.
 type Channel struct {
-	Name          string    `json:"name"`
-	StreamKey     string    `json:"stream_key"`
-	SRTPassphrase string    `json:"srt_passphrase"`
-	Enabled       bool      `json:"enabled"`
-	LowLatency    bool      `json:"low_latency,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
+	Name      string `json:"name"`
+	StreamKey string `json:"stream_key"`
+	// BackupStreamKey publishes to the channel's backup input (RTMP key,
+	// SRT stream id); the SRT passphrase is shared.
+	BackupStreamKey string    `json:"backup_stream_key,omitempty"`
+	SRTPassphrase   string    `json:"srt_passphrase"`
+	Enabled         bool      `json:"enabled"`
+	LowLatency      bool      `json:"low_latency,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // CreateChannel stores a new channel; ErrExists if the name is taken.

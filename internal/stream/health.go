@@ -47,11 +47,31 @@ func (h *Health) observe(u *media.Unit, now time.Time) {
 	}
 }
 
-// Health returns a snapshot of the input's health.
+// Health returns a snapshot of the health of the input readers get media
+// from (the primary's when the slate plays or nothing does).
 func (s *Stream) Health() Health {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h := s.health
+	in := s.shown
+	if in != Primary && in != Backup {
+		in = Primary
+	}
+	return s.healthLocked(in)
+}
+
+// InputHealth returns a snapshot of one input's health.
+func (s *Stream) InputHealth(in Input) Health {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.healthLocked(in)
+}
+
+func (s *Stream) healthLocked(in Input) Health {
+	hp := s.health[in]
+	if hp == nil {
+		return Health{}
+	}
+	h := *hp
 	if h.Video != nil {
 		v := *h.Video
 		h.Video = &v

@@ -170,6 +170,15 @@ type channel struct {
 		SRTStreamID   string `json:"srt_stream_id"`
 		SRTPassphrase string `json:"srt_passphrase"`
 	} `json:"ingest"`
+	BackupIngest struct {
+		RTMPURL   string `json:"rtmp_url"`
+		StreamKey string `json:"stream_key"`
+	} `json:"backup_ingest"`
+	Inputs *struct {
+		Active  string `json:"active"`
+		Pending string `json:"pending"`
+		Manual  string `json:"manual"`
+	} `json:"inputs"`
 	Playback struct {
 		HLS  string `json:"hls"`
 		DASH string `json:"dash"`

@@ -49,6 +49,10 @@ func (m oneChannel) ListChannels(_ context.Context, baseURL string) ([]control.C
 
 func (m oneChannel) Events(context.Context, string, int) ([]control.Event, error) { return nil, nil }
 
+func (m oneChannel) SelectInput(context.Context, string, string, string) (control.Channel, error) {
+	return control.Channel{}, control.ErrInvalid
+}
+
 func (m oneChannel) GetChannel(_ context.Context, name, baseURL string) (control.Channel, error) {
 	if name != "demo" {
 		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)

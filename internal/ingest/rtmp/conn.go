@@ -80,7 +80,7 @@ func (c *conn) run(ctx context.Context) error {
 	}
 	// Refuse a second publisher before telling it Publish.Start; the
 	// stream's own ErrBusy at publish time settles any race.
-	if target.Stream.Active() {
+	if target.Stream.InputActive(target.In()) {
 		_ = sc.RejectAction()
 		return ingest.Reject(ingest.ResultBusy, fmt.Errorf("channel %s: %w", target.Channel, stream.ErrBusy))
 	}

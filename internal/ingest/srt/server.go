@@ -211,7 +211,7 @@ func (s *Server) admit(req gosrt.ConnRequest) (c *conn) {
 			return reject(gosrt.REJ_BADSECRET, ingest.Rejectf(ingest.ResultBadPassphrase, "wrong passphrase"))
 		}
 	}
-	if target.Stream.Active() {
+	if target.Stream.InputActive(target.In()) {
 		return reject(gosrt.REJX_CONFLICT, ingest.Reject(ingest.ResultBusy, fmt.Errorf("channel %s: %w", target.Channel, stream.ErrBusy)))
 	}
 	sc, err := req.Accept()

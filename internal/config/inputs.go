@@ -1,0 +1,36 @@
+package config
+
+import "time"
+
+// Inputs configures every channel's primary and backup inputs and the
+// slate played while both are lost.
+type Inputs struct {
+	// LossAfter is how long the active input may deliver no frame before
+	// the channel fails over to the other (or to the slate). Default 1s.
+	LossAfter time.Duration `yaml:"loss_after"`
+	// ClearAfter is how long the primary must deliver again before the
+	// channel switches back to it from the backup. Default 10s.
+	ClearAfter time.Duration `yaml:"clear_after"`
+	// SlateImage is the picture played while both inputs are lost; ""
+	// plays a card with SlateText.
+	SlateImage string `yaml:"slate_image"`
+	// SlateText is the card's text. Default "Please stand by".
+	SlateText string `yaml:"slate_text"`
+	// Slate false plays nothing while both inputs are lost (the
+	// playlists stop). Default true.
+	Slate bool `yaml:"slate"`
+}
+
+// DefaultInputs returns the Inputs section's defaults.
+func DefaultInputs() Inputs {
+	return Inputs{LossAfter: time.Second, ClearAfter: 10 * time.Second, SlateText: "Please stand by", Slate: true}
+}
+
+func (in *Inputs) validate(bad func(format string, a ...any)) {
+	if in.LossAfter < 100*time.Millisecond || in.LossAfter > time.Minute {
+		bad("inputs.loss_after: %v out of range [100ms, 1m]", in.LossAfter)
+	}
+	if in.ClearAfter < 0 || in.ClearAfter > time.Hour {
+		bad("inputs.clear_after: %v out of range [0, 1h]", in.ClearAfter)
+	}
+}
