@@ -377,7 +377,7 @@ func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
 	c.State = control.StateIdle
 	c.Inputs = inputsStatus(run.stream.State())
 	h := run.stream.Health()
-	if h.Active || c.Inputs.Active == string(stream.SlateInput) {
+	if h.Active {
 		c.State = control.StateLive
 		in := &control.Input{Source: h.Source, Since: h.Since, Bitrate: int64(h.Bitrate), FPS: h.FPS, LastFrame: h.LastFrame}
 		if v := h.Video; v != nil {

@@ -19,7 +19,7 @@ var (
 
 // Channel states as reported in Channel.State.
 const (
-	StateIdle    = "idle"    // enabled, no publisher connected
+	StateIdle    = "idle"    // enabled, no publisher connected (Inputs.Active "slate": the slate plays)
 	StateLive    = "live"    // enabled, a publisher is connected
 	StateStopped = "stopped" // disabled: publishers are refused
 )

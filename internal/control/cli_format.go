@@ -63,6 +63,23 @@ func printChannel(w io.Writer, ch Channel) {
 		k.add(2, "stream id", orDash(ch.Ingest.SRTStreamID))
 		k.add(2, "passphrase", orDash(ch.Ingest.SRTPassphrase))
 	}
+	if b := ch.BackupIngest; b.StreamKey != "" {
+		k.add(1, "backup RTMP URL", orDash(b.RTMPURL))
+		k.add(2, "stream key", b.StreamKey)
+		if b.SRTURL != "" {
+			k.add(1, "backup SRT URL", b.SRTURL)
+		}
+	}
+	if in := ch.Inputs; in != nil {
+		active := orDash(in.Active)
+		if in.Pending != "" {
+			active += ", switching to " + in.Pending
+		}
+		if in.Manual != "" {
+			active += " (chosen: " + in.Manual + ")"
+		}
+		k.add(1, "active input", active)
+	}
 	k.blank()
 
 	k.add(0, "Playback", "")

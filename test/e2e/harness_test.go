@@ -280,8 +280,11 @@ func publish(t *testing.T, args ...string) *publisher {
 }
 
 func (p *publisher) stop() {
-	if p.cmd.ProcessState != nil {
+	select {
+	case err := <-p.done: // already gone (killed by the test)
+		p.done <- err
 		return
+	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	select {
@@ -289,7 +292,8 @@ func (p *publisher) stop() {
 		p.done <- err
 	case <-time.After(5 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-p.done
+		err := <-p.done
+		p.done <- err
 	}
 }
 

@@ -358,7 +358,8 @@ async function main() {
 
   const maybeStart = (c) => {
     if (started) return;
-    if (c.state === 'live') startPlayer(c, lowLatency);
+    // The slate plays while both inputs are lost: the channel is playable.
+    if (c.state === 'live' || (c.inputs && c.inputs.active === 'slate')) startPlayer(c, lowLatency);
     else if (c.state === 'stopped') overlay('This channel is stopped. Start it with: ', `onair channel start ${name}`);
     else overlay('Waiting for the broadcaster to go live…');
   };
