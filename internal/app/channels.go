@@ -126,11 +126,28 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 	}
 	runCtx, cancel := context.WithCancel(m.ctx)
 	name := rec.Name
+	var st *stream.Stream // set below; the content checks' verdicts go to it
+	checks, err := m.newContentChecks(name, func(in stream.Input, why string) {
+		if st != nil {
+			st.SetContent(in, why)
+		}
+	})
+	if err != nil {
+		cancel()
+		return err
+	}
+	var tap func(stream.Input, *media.Unit)
+	var onInput func(stream.Input, *media.Track, *media.Track)
+	if checks != nil {
+		tap, onInput = checks.tap, checks.onInput
+	}
 	var slate func(video, audio *media.Track) *stream.SlateLoop
 	if m.cfg.Inputs.Slate {
 		slate = m.slateLoop
 	}
-	st, err := stream.New(stream.Config{
+	st, err = stream.New(stream.Config{
+		Tap:        tap,
+		OnInput:    onInput,
 		Grid:       grid,
 		Epoch:      epoch,
 		LossAfter:  m.cfg.Inputs.LossAfter,
@@ -175,6 +192,9 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 	m.byKey[rec.StreamKey] = keyRoute{name, stream.Primary}
 	m.byKey[rec.BackupStreamKey] = keyRoute{name, stream.Backup}
 	m.wg.Go(func() { tick(runCtx, st) })
+	if checks != nil {
+		m.wg.Go(func() { checks.run(runCtx, m.log.With("channel", name).Warn) })
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()

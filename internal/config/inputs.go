@@ -19,6 +19,19 @@ type Inputs struct {
 	// Slate false plays nothing while both inputs are lost (the
 	// playlists stop). Default true.
 	Slate bool `yaml:"slate"`
+	// BlackAfter, FrozenAfter and SilentAfter make an input whose video
+	// stays black or frozen, or whose audio stays silent, that long give
+	// way to the other input (ffmpeg's blackdetect, freezedetect and
+	// silencedetect on its keyframes and audio, one light ffmpeg per
+	// input). 0 (default) turns a check off.
+	BlackAfter  time.Duration `yaml:"black_after"`
+	FrozenAfter time.Duration `yaml:"frozen_after"`
+	SilentAfter time.Duration `yaml:"silent_after"`
+}
+
+// ContentChecks reports whether any content check is on.
+func (in *Inputs) ContentChecks() bool {
+	return in.BlackAfter > 0 || in.FrozenAfter > 0 || in.SilentAfter > 0
 }
 
 // DefaultInputs returns the Inputs section's defaults.
@@ -32,5 +45,13 @@ func (in *Inputs) validate(bad func(format string, a ...any)) {
 	}
 	if in.ClearAfter < 0 || in.ClearAfter > time.Hour {
 		bad("inputs.clear_after: %v out of range [0, 1h]", in.ClearAfter)
+	}
+	for _, c := range []struct {
+		name string
+		d    time.Duration
+	}{{"black_after", in.BlackAfter}, {"frozen_after", in.FrozenAfter}, {"silent_after", in.SilentAfter}} {
+		if c.d < 0 || c.d > time.Hour {
+			bad("inputs.%s: %v out of range [0, 1h]", c.name, c.d)
+		}
 	}
 }

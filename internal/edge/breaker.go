@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -63,6 +64,8 @@ type breaker struct {
 	metrics *metrics
 	onOpen  func() // called (without locks) when the circuit opens
 
+	openFlag atomic.Bool // mirrors open for the lock-free isOpen on every request
+
 	mu       sync.Mutex
 	open     bool
 	since    time.Time
@@ -84,11 +87,7 @@ func newBreaker(cfg BreakerConfig, now func() time.Time, m *metrics) *breaker {
 }
 
 // isOpen reports whether upstream requests are held back.
-func (b *breaker) isOpen() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.open
-}
+func (b *breaker) isOpen() bool { return b.openFlag.Load() }
 
 // record counts one upstream outcome; target answered 200 when ok.
 func (b *breaker) record(failed bool, okTarget string) {
@@ -120,6 +119,7 @@ func (b *breaker) record(failed bool, okTarget string) {
 		float64(fails) >= b.cfg.ErrorRate*float64(len(b.outcomes))
 	if opened {
 		b.open, b.since, b.outcomes = true, now, nil
+		b.openFlag.Store(true)
 		b.metrics.breakerOpen.Set(1)
 		b.metrics.breakerTransitions.WithLabelValues("open").Inc()
 	}
@@ -137,6 +137,7 @@ func (b *breaker) close() bool {
 		return false
 	}
 	b.open, b.outcomes = false, nil
+	b.openFlag.Store(false)
 	b.metrics.breakerOpen.Set(0)
 	b.metrics.breakerTransitions.WithLabelValues("closed").Inc()
 	return true

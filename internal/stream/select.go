@@ -12,8 +12,10 @@ import (
 //   - the active input is lost when it has delivered no frame for
 //     LossAfter: the other input takes over at its next keyframe if it
 //     delivers, else the slate plays (when configured) until one does;
+//   - an input whose content is bad (SetContent: black, frozen, silent)
+//     gives way to the other input when that one's content is fine;
 //   - on the backup, the stream switches back to the primary once the
-//     primary has delivered for ClearAfter without a loss;
+//     primary has delivered fine content for ClearAfter without a loss;
 //   - an operator's Select overrides both while the chosen input delivers.
 //
 // Every change is reported to Config.OnSwitch from here.
@@ -45,8 +47,15 @@ func (s *Stream) decide(now time.Time) {
 		return
 	}
 	if act != nil && s.delivering(act, now) {
+		if other := s.inputs[otherInput(act.input)]; act.bad != "" && s.usable(other, now) {
+			// Live but useless (black, frozen, silent): the other input.
+			if s.pending != other.input {
+				s.pending, s.reason = other.input, fmt.Sprintf("%s input %s", act.input, act.bad)
+			}
+			return
+		}
 		prim := s.inputs[Primary]
-		if act.input == Backup && s.manual == "" && s.delivering(prim, now) && now.Sub(prim.since) >= s.cfg.ClearAfter &&
+		if act.input == Backup && s.manual == "" && s.usable(prim, now) && now.Sub(prim.since) >= s.cfg.ClearAfter &&
 			s.pending != Primary {
 			s.pending, s.reason = Primary, fmt.Sprintf("primary delivering again for %v", s.cfg.ClearAfter)
 		}
@@ -57,12 +66,14 @@ func (s *Stream) decide(now time.Time) {
 	if act != nil {
 		lost = fmt.Sprintf("%s input lost: no frame for %v", act.input, s.cfg.LossAfter)
 	}
-	for _, in := range []Input{Primary, Backup} {
-		if p := s.inputs[in]; p != nil && p != act && s.delivering(p, now) {
-			if s.pending != in {
-				s.pending, s.reason = in, lost
+	for _, ok := range []func(*Publisher, time.Time) bool{s.usable, s.delivering} {
+		for _, in := range []Input{Primary, Backup} {
+			if p := s.inputs[in]; p != nil && p != act && ok(p, now) {
+				if s.pending != in {
+					s.pending, s.reason = in, lost
+				}
+				return
 			}
-			return
 		}
 	}
 	s.pending = ""
@@ -157,6 +168,30 @@ func (sp *slatePlayer) nextAudio() int64 {
 	return sp.audio * 1024 * media.Timescale / int64(sp.loop.Audio.SampleRate)
 }
 
+// usable reports whether p delivers content that is not known to be
+// black, frozen or silent.
+func (s *Stream) usable(p *Publisher, now time.Time) bool {
+	return s.delivering(p, now) && p.bad == ""
+}
+
+// SetContent reports what a content check found on input in: why is ""
+// when the content is fine, else what is wrong ("black for 2s"). While
+// the active input's content is bad and the other input's is not, the
+// other takes over; the primary's clear time counts from when its
+// content became fine.
+func (s *Stream) SetContent(in Input, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.inputs[in]
+	if p == nil || p.bad == why {
+		return
+	}
+	if why == "" {
+		p.since = s.cfg.Now()
+	}
+	p.bad = why
+}
+
 // Select makes in the input of choice (Primary or Backup) while it
 // delivers; "" returns to the automatic rules.
 func (s *Stream) Select(in Input) error {
@@ -173,6 +208,7 @@ func (s *Stream) Select(in Input) error {
 type InputState struct {
 	Connected  bool      `json:"connected"`
 	Delivering bool      `json:"delivering"`
+	Content    string    `json:"content,omitempty"` // what a content check found wrong, "" fine
 	Source     string    `json:"source,omitempty"`
 	Since      time.Time `json:"since,omitzero"`      // start of its current run of delivery
 	LastFrame  time.Time `json:"last_frame,omitzero"` // its newest frame
@@ -198,7 +234,7 @@ func (s *Stream) State() State {
 	for _, in := range []Input{Primary, Backup} {
 		is := InputState{}
 		if p := s.inputs[in]; p != nil {
-			is = InputState{Connected: true, Delivering: s.delivering(p, now), Source: p.source, Since: p.since, LastFrame: p.last}
+			is = InputState{Connected: true, Delivering: s.delivering(p, now), Content: p.bad, Source: p.source, Since: p.since, LastFrame: p.last}
 		}
 		st.Inputs[in] = is
 	}

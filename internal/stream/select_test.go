@@ -247,3 +247,35 @@ func TestManualSelect(t *testing.T) {
 		t.Error("a second backup publisher was accepted")
 	}
 }
+
+// The primary keeps delivering but turns black: the backup takes over;
+// once the primary's picture is back for the clear time, it returns.
+func TestBadContentFailsOver(t *testing.T) {
+	g := newRig(t, false)
+	prim, back := g.publish(Primary), g.publish(Backup)
+	g.run(0, 90, prim, back)
+	g.s.SetContent(Primary, "black for 2s")
+	g.run(90, 150, prim, back)
+	if st := g.s.State(); st.Active != Backup || st.Inputs[Primary].Content != "black for 2s" {
+		t.Fatalf("state %+v", st)
+	}
+	if g.switches[1].Reason != "primary input black for 2s" {
+		t.Errorf("reason %q", g.switches[1].Reason)
+	}
+	g.s.SetContent(Primary, "")
+	g.run(150, 200, prim, back) // 1.7 s: not yet
+	if st := g.s.State(); st.Active != Backup {
+		t.Fatalf("switched back before the clear time: %+v", st)
+	}
+	g.run(200, 310, prim, back) // fine for 3 s at frame 240, keyframe at 300
+	if st := g.s.State(); st.Active != Primary {
+		t.Fatalf("not back on the primary: %+v", st)
+	}
+	// Both bad: stay where we are rather than flap.
+	g.s.SetContent(Primary, "silent for 2s")
+	g.s.SetContent(Backup, "silent for 2s")
+	g.run(310, 400, prim, back)
+	if st := g.s.State(); st.Active != Primary || st.Pending != "" {
+		t.Errorf("both silent: %+v, want the primary kept", st)
+	}
+}

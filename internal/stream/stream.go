@@ -53,6 +53,13 @@ type Config struct {
 	// OnSwitch is called by Tick, outside any lock, for every change of
 	// the active input. Optional.
 	OnSwitch func(Switch)
+	// Tap sees every unit of every input, active or not, with source
+	// timestamps, before selection (content checks feed on it). It is
+	// called under the stream's lock and must not block. Optional.
+	Tap func(in Input, u *media.Unit)
+	// OnInput is called, outside any lock, when an input's publisher
+	// session starts (video set) or ends (video nil). Optional.
+	OnInput func(in Input, video, audio *media.Track)
 }
 
 // SlateLoop is a stand-by picture as units: Frames (a keyframe first,
@@ -144,6 +151,17 @@ func (s *Stream) PublishInput(input Input, source string, video, audio *media.Tr
 	if input != Primary && input != Backup {
 		return nil, fmt.Errorf("stream: unknown input %q", input)
 	}
+	p, err := s.publish(input, source, video, audio)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.OnInput != nil {
+		s.cfg.OnInput(input, cloneTrack(video), cloneTrack(audio))
+	}
+	return p, nil
+}
+
+func (s *Stream) publish(input Input, source string, video, audio *media.Track) (*Publisher, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -208,7 +226,8 @@ type Publisher struct {
 	mapped       bool          // its units reach readers
 	sess         *Session      // the session it last fed, nil before
 	closed       bool
-	since        time.Time // start of its current run of delivery
+	since        time.Time // start of its current run of good delivery
+	bad          string    // why its content is unusable ("" fine), from SetContent
 	last         time.Time // its newest frame
 }
 
@@ -246,6 +265,9 @@ func (p *Publisher) Write(u media.Unit) error {
 	p.last = now
 	if h := s.health[p.input]; h != nil {
 		h.observe(&u, now)
+	}
+	if s.cfg.Tap != nil {
+		s.cfg.Tap(p.input, &u)
 	}
 	if s.active != p {
 		if u.Kind != media.KindVideo || !u.Key || !s.shouldTake(p, now) {
@@ -407,32 +429,42 @@ func (s *Stream) endSession() {
 // other input takes over at its next keyframe (or the slate, on the next
 // Tick after LossAfter).
 func (p *Publisher) Close() {
+	if p.close() && p.s.cfg.OnInput != nil {
+		p.s.cfg.OnInput(p.input, nil, nil)
+	}
+}
+
+// close does Close's work under the lock; it reports whether p was its
+// input's publisher.
+func (p *Publisher) close() (wasInput bool) {
 	s := p.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.closed {
-		return
+		return false
 	}
 	p.closed = true
 	if s.inputs[p.input] == p {
+		wasInput = true
 		delete(s.inputs, p.input)
 		if h := s.health[p.input]; h != nil {
 			h.Active = false
 		}
 	}
 	if s.active != p {
-		return
+		return wasInput
 	}
 	s.active = nil
 	other := s.inputs[otherInput(p.input)]
 	if other != nil && s.delivering(other, s.cfg.Now()) {
 		s.pending, s.reason = other.input, fmt.Sprintf("%s input closed", p.input)
-		return
+		return wasInput
 	}
 	if s.cfg.Slate == nil {
 		s.endSession()
 		s.shown = ""
 	}
+	return wasInput
 }
 
 func otherInput(in Input) Input {

@@ -162,3 +162,31 @@ func TestSlateWhileBothInputsAreLost(t *testing.T) {
 		}
 	}
 }
+
+// The primary keeps publishing but its picture turns black and its sound
+// silent: the channel switches to the backup and says why (the black
+// verdict comes first; internal/detect's tests cover silence and freezes
+// on their own).
+func TestBlackAndSilentPrimaryFailsOver(t *testing.T) {
+	t.Setenv("ONAIR_INPUT_BLACK_AFTER", "2s")
+	t.Setenv("ONAIR_INPUT_SILENT_AFTER", "2s")
+	s := startServer(t, "")
+	ch := s.createChannel(t, "bk", false)
+	args := append(source("320x240", 30),
+		"-vf", "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='gte(t,10)'",
+		"-af", "volume=volume=0:enable='gte(t,10)'")
+	args = append(args, encodeArgs(30)...)
+	publish(t, append(args, "-f", "flv", fmt.Sprintf("rtmp://%s/live/%s", s.rtmp, ch.Ingest.StreamKey))...)
+	publishRTMP(t, fmt.Sprintf("rtmp://%s/live/%s", s.rtmp, ch.BackupIngest.StreamKey), "320x240", 30, 0)
+	waitFor(t, 30*time.Second, "the primary active", func() bool { return activeInput(t, s, "bk") == "primary" })
+	waitFor(t, 30*time.Second, "failover to the backup", func() bool { return activeInput(t, s, "bk") == "backup" })
+	var events []struct{ Kind, Reason string }
+	waitFor(t, 5*time.Second, "the switch event", func() bool {
+		_, _, b := get(s.base + "/api/v1/events?channel=bk")
+		return json.Unmarshal(b, &events) == nil && len(events) > 1
+	})
+	if events[0].Kind != "input.switch" || !strings.Contains(events[0].Reason, "primary input black for 2s") {
+		t.Fatalf("newest event %+v, want a switch because the primary is black", events)
+	}
+	t.Logf("switch reason: %s", events[0].Reason)
+}
