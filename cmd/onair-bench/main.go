@@ -1,7 +1,7 @@
 // Command onair-bench measures onair on this machine and prints one
 // Markdown table per figure, with the exact commands and parameters used:
 //
-//	go run ./cmd/onair-bench [-only transcode,latency,coldstart,origin,edge,viewers] [-seconds 30] [-onair bin/onair]
+//	go run ./cmd/onair-bench [-only transcode,latency,coldstart,origin,edge,viewers,failover] [-seconds 30] [-onair bin/onair]
 //
 // Figures: transcode (CPU of a channel's transcoding against raw ffmpeg
 // with the same ladder), latency (ingest-to-available from onair's part
@@ -13,8 +13,9 @@
 // segment, onair edge vs nginx serving files vs Varnish caching the same
 // origin) and viewers (simulated LL-HLS viewers on one onair edge in front
 // of a synthetic origin, ramped in steps: cache-hit latency, memory and
-// origin offload). docs/BENCHMARKS.md explains each figure and records a
-// run.
+// origin offload) and failover (the primary publisher killed while a
+// backup publishes: time to the switch and the output's timestamp jump).
+// docs/BENCHMARKS.md explains each figure and records a run.
 //
 // Everything listens and connects on 127.0.0.1 only. Every process the
 // bench starts runs in its own process group and is stopped (SIGTERM, then
@@ -22,7 +23,7 @@
 // bin/onair (scripts/setup.sh), ffmpeg, node with web/node_modules and
 // Chromium (for the player figure), nginx (Debian nginx-light), wrk and
 // varnishd (Debian varnish, for the edge figure).
-// Run it from the repository root. A default run takes about 9 minutes.
+// Run it from the repository root. A default run takes about 11 minutes.
 package main
 
 import (
@@ -42,7 +43,7 @@ import (
 )
 
 // figures in run order, by -only name.
-var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge", "viewers"}
+var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge", "viewers", "failover"}
 
 // bench holds what every figure needs.
 type bench struct {
@@ -120,7 +121,7 @@ func run() error {
 	start := time.Now()
 	fmt.Print(machineReport(ctx, bin, os.Args[1:]))
 	type fig func(context.Context) (*section, error)
-	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge, "viewers": b.figViewers}
+	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge, "viewers": b.figViewers, "failover": b.figFailover}
 	var failed []string
 	for _, name := range figureNames {
 		if !want[name] {
