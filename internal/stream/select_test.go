@@ -279,3 +279,25 @@ func TestBadContentFailsOver(t *testing.T) {
 		t.Errorf("both silent: %+v, want the primary kept", st)
 	}
 }
+
+// Both inputs connect together and the backup's keyframe comes first: the
+// primary gets the loss time to deliver before the backup is taken.
+func TestStartPrefersPrimary(t *testing.T) {
+	g := newRig(t, false)
+	prim, back := g.publish(Primary), g.publish(Backup)
+	g.run(0, 20, back) // 0.67 s: backup only
+	if st := g.s.State(); st.Active != "" {
+		t.Fatalf("took %s while the primary had just connected", st.Active)
+	}
+	g.run(20, 70, prim, back)
+	if st := g.s.State(); st.Active != Primary {
+		t.Fatalf("active %s, want primary", st.Active)
+	}
+	g2 := newRig(t, false)
+	g2.publish(Primary) // connected, never delivers
+	back2 := g2.publish(Backup)
+	g2.run(0, 130, back2)
+	if st := g2.s.State(); st.Active != Backup {
+		t.Fatalf("silent primary: active %s, want backup", st.Active)
+	}
+}

@@ -295,10 +295,13 @@ func (s *Stream) shouldTake(p *Publisher, now time.Time) bool {
 	case s.manual != "" && s.manual != p.input:
 		return false
 	case s.active == nil:
-		// Nothing (or the slate) plays: the primary always, the backup
-		// unless a live primary will take over.
-		other := s.inputs[Primary]
-		return p.input == Primary || other == nil || !s.delivering(other, now)
+		// Nothing (or the slate) plays: the primary always; the backup
+		// unless the primary delivers or has just connected (it gets
+		// LossAfter to send its first keyframe: both inputs usually
+		// connect together).
+		prim := s.inputs[Primary]
+		return p.input == Primary || prim == nil ||
+			(!s.delivering(prim, now) && now.Sub(prim.since) > s.cfg.LossAfter)
 	}
 	return false
 }
