@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"onair/internal/detect"
 	"onair/internal/media"
@@ -57,18 +58,15 @@ func verdict(cfg detect.Config, st detect.State) string {
 
 // run runs every detector until ctx ends.
 func (c *contentChecks) run(ctx context.Context, log func(msg string, args ...any)) {
-	done := make(chan struct{}, len(c.dets))
+	var wg sync.WaitGroup
 	for in, d := range c.dets {
-		go func() {
-			defer func() { done <- struct{}{} }()
+		wg.Go(func() {
 			if err := d.Run(ctx); err != nil {
 				log("content check stopped", "input", in, "err", err)
 			}
-		}()
+		})
 	}
-	for range c.dets {
-		<-done
-	}
+	wg.Wait()
 }
 
 // tap is stream.Config.Tap.

@@ -64,11 +64,9 @@ type breaker struct {
 	metrics *metrics
 	onOpen  func() // called (without locks) when the circuit opens
 
-	openFlag atomic.Bool // mirrors open for the lock-free isOpen on every request
+	open atomic.Bool // read lock-free on every request; written under mu
 
 	mu       sync.Mutex
-	open     bool
-	since    time.Time
 	outcomes []outcome // within Window, oldest first
 	probe    string    // a target that answered 200: what half-open probes fetch
 }
@@ -87,7 +85,7 @@ func newBreaker(cfg BreakerConfig, now func() time.Time, m *metrics) *breaker {
 }
 
 // isOpen reports whether upstream requests are held back.
-func (b *breaker) isOpen() bool { return b.openFlag.Load() }
+func (b *breaker) isOpen() bool { return b.open.Load() }
 
 // record counts one upstream outcome; target answered 200 when ok.
 func (b *breaker) record(failed bool, okTarget string) {
@@ -99,7 +97,7 @@ func (b *breaker) record(failed bool, okTarget string) {
 	if okTarget != "" {
 		b.probe = okTarget
 	}
-	if b.open {
+	if b.open.Load() {
 		b.mu.Unlock()
 		return
 	}
@@ -118,8 +116,8 @@ func (b *breaker) record(failed bool, okTarget string) {
 	opened := failed && len(b.outcomes) >= b.cfg.MinRequests &&
 		float64(fails) >= b.cfg.ErrorRate*float64(len(b.outcomes))
 	if opened {
-		b.open, b.since, b.outcomes = true, now, nil
-		b.openFlag.Store(true)
+		b.outcomes = nil
+		b.open.Store(true)
 		b.metrics.breakerOpen.Set(1)
 		b.metrics.breakerTransitions.WithLabelValues("open").Inc()
 	}
@@ -133,11 +131,11 @@ func (b *breaker) record(failed bool, okTarget string) {
 func (b *breaker) close() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.open {
+	if !b.open.Load() {
 		return false
 	}
-	b.open, b.outcomes = false, nil
-	b.openFlag.Store(false)
+	b.outcomes = nil
+	b.open.Store(false)
 	b.metrics.breakerOpen.Set(0)
 	b.metrics.breakerTransitions.WithLabelValues("closed").Inc()
 	return true

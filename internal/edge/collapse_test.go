@@ -139,7 +139,10 @@ func TestCollapseBlockingPlaylist(t *testing.T) {
 		w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
 		io.WriteString(w, playlist)
 	})
-	e := startEdge(t, Config{Upstreams: []string{up.URL}, UpstreamTimeout: 100 * time.Millisecond, BlockTimeout: 30 * time.Second}, nil)
+	// UpstreamTimeout (which also bounds the dial) is short but not so
+	// short that a loaded machine's dial misses it; the origin holds the
+	// reload longer than it below, so only BlockTimeout can govern.
+	e := startEdge(t, Config{Upstreams: []string{up.URL}, UpstreamTimeout: time.Second, BlockTimeout: 30 * time.Second}, nil)
 	client := manyClients(t, clients)
 
 	var wg sync.WaitGroup
@@ -180,6 +183,7 @@ func TestCollapseBlockingPlaylist(t *testing.T) {
 	if r := retries.Load(); r > 0 {
 		t.Logf("%d client retries after transport errors", r)
 	}
+	time.Sleep(1500 * time.Millisecond) // held past UpstreamTimeout
 	if n := up.count(target); n != 1 || up.total.Load() != 1 {
 		t.Fatalf("upstream saw %d requests for the blocking reload (%d in all), want 1", n, up.total.Load())
 	}

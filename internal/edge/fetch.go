@@ -59,24 +59,11 @@ func (e *Edge) runFill(ctx context.Context, f *fill) {
 	header := forwardHeader(resp.Header)
 	fresh := policy(resp.StatusCode, resp.Header, f.target.kind)
 	f.setHead(resp.StatusCode, header, fresh.age, resp.ContentLength)
-	buf := make([]byte, 32<<10)
-	var body []byte
-	for {
-		n, err := resp.Body.Read(buf)
-		if n > 0 {
-			resp.progress(e.cfg.UpstreamTimeout)
-			f.write(buf[:n])
-			e.metrics.bytes.WithLabelValues("in").Add(float64(n))
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			e.endFill(f, nil, resp.readErr(err))
-			return
-		}
+	if err := e.readBody(resp, func(p []byte) error { f.write(p); return nil }); err != nil {
+		e.endFill(f, nil, err)
+		return
 	}
-	body = f.state(0).chunk
+	body := f.state(0).chunk
 	if resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
 		e.endFill(f, nil, resp.readErr(io.ErrUnexpectedEOF))
 		return
@@ -97,6 +84,28 @@ func (e *Edge) runFill(ctx context.Context, f *fill) {
 		}
 	}
 	e.endFill(f, obj, nil)
+}
+
+// readBody reads resp's body to the end, handing each chunk to sink and
+// re-arming the stall timer; a read error comes back wrapped by readErr.
+func (e *Edge) readBody(resp *upstreamResponse, sink func([]byte) error) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			resp.progress(e.cfg.UpstreamTimeout)
+			e.metrics.bytes.WithLabelValues("in").Add(float64(n))
+			if serr := sink(buf[:n]); serr != nil {
+				return resp.readErr(serr)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return resp.readErr(err)
+		}
+	}
 }
 
 // endFill stores obj (if any), unregisters f and wakes its waiters.

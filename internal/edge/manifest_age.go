@@ -99,18 +99,31 @@ func playlistPosition(body []byte) (pos position, ok bool) {
 	return pos, ok
 }
 
-// attribute returns a quoted attribute's value from a tag line.
-func attribute(line, name string) (string, bool) {
-	i := strings.Index(line, name+`="`)
-	if i < 0 {
-		return "", false
+// attribute returns an attribute's value from a tag line, quoted or not
+// (RFC 8216bis section 4.2), without the quotes; ok is false when the
+// line does not have it.
+func attribute(line, name string) (value string, ok bool) {
+	_, attrs, _ := strings.Cut(line, ":")
+	for attrs != "" {
+		k, rest, found := strings.Cut(attrs, "=")
+		if !found {
+			return "", false
+		}
+		var v string
+		if strings.HasPrefix(rest, `"`) {
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				return "", false
+			}
+			v, attrs = rest[1:1+end], strings.TrimPrefix(rest[2+end:], ",")
+		} else {
+			v, attrs, _ = strings.Cut(rest, ",")
+		}
+		if strings.TrimSpace(k) == name {
+			return v, true
+		}
 	}
-	v := line[i+len(name)+2:]
-	j := strings.IndexByte(v, '"')
-	if j < 0 {
-		return "", false
-	}
-	return v[:j], true
+	return "", false
 }
 
 // objectNumbers parses the last path element of a URI in onair's naming:

@@ -69,7 +69,7 @@ const renderRetry = time.Minute
 type slates struct {
 	cfg     SlateConfig
 	metrics *metrics
-	queue   chan string // track keys to render; owned by renderLoop
+	queue   chan rendition // shapes to render; owned by renderLoop
 
 	mu        sync.Mutex
 	dirs      map[string]*rendition     // rendition directory ("/live/c/r/") → rendition
@@ -80,7 +80,7 @@ type slates struct {
 
 func newSlates(cfg SlateConfig, m *metrics) *slates {
 	return &slates{
-		cfg: cfg, metrics: m, queue: make(chan string, 64),
+		cfg: cfg, metrics: m, queue: make(chan rendition, 64),
 		dirs: make(map[string]*rendition), tracks: make(map[string]*renderedTrack),
 		playlists: make(map[string]*playlistState), used: make(map[string]time.Time),
 	}
@@ -116,19 +116,19 @@ func (s *slates) learnMaster(masterPath string, body []byte) {
 		switch {
 		case tag == "#EXT-X-STREAM-INF":
 			r := &rendition{video: slate.Video{FrameRate: 30}}
-			if res := plainAttribute(line, "RESOLUTION"); res != "" {
+			if res, _ := attribute(line, "RESOLUTION"); res != "" {
 				w, h, _ := strings.Cut(res, "x")
 				r.video.Width, _ = strconv.Atoi(w)
 				r.video.Height, _ = strconv.Atoi(h)
 			}
-			if fr, err := strconv.ParseFloat(plainAttribute(line, "FRAME-RATE"), 64); err == nil && fr >= 1 && fr <= 120 {
+			if fr, err := strconv.ParseFloat(attrValue(line, "FRAME-RATE"), 64); err == nil && fr >= 1 && fr <= 120 {
 				r.video.FrameRate = math.Round(fr*1000) / 1000
 			}
 			pending = r
 			if r.video.Width <= 0 || r.video.Height <= 0 {
 				pending = nil // audio-only variants and unknown sizes get no slate
 			}
-		case tag == "#EXT-X-MEDIA" && plainAttribute(line, "TYPE") == "AUDIO":
+		case tag == "#EXT-X-MEDIA" && attrValue(line, "TYPE") == "AUDIO":
 			uri, ok := attribute(line, "URI")
 			if !ok {
 				continue
@@ -196,7 +196,7 @@ func (s *slates) wantLocked(r *rendition) {
 		return
 	}
 	select {
-	case s.queue <- key:
+	case s.queue <- *r:
 		s.tracks[key] = &renderedTrack{} // pending
 	default: // full: asked again by the next playlist
 	}
@@ -205,16 +205,13 @@ func (s *slates) wantLocked(r *rendition) {
 // renderLoop renders queued tracks one at a time until ctx ends.
 func (s *slates) renderLoop(ctx context.Context, log func(msg string, args ...any)) {
 	for {
-		var key string
+		var r rendition
 		select {
 		case <-ctx.Done():
 			return
-		case key = <-s.queue:
+		case r = <-s.queue:
 		}
-		r, ok := parseTrackKey(key)
-		if !ok {
-			continue
-		}
+		key := r.trackKey()
 		opts := slate.Options{FFmpeg: s.cfg.FFmpeg, Image: s.cfg.Image, Text: s.cfg.Text, Duration: r.segDur}
 		var (
 			tr  *slate.Track
@@ -237,33 +234,6 @@ func (s *slates) renderLoop(ctx context.Context, log func(msg string, args ...an
 		s.tracks[key] = &renderedTrack{track: tr, err: err, failed: time.Now()}
 		s.mu.Unlock()
 	}
-}
-
-// parseTrackKey inverts trackKey.
-func parseTrackKey(key string) (rendition, bool) {
-	f := strings.Split(key, "/")
-	if len(f) != 4 {
-		return rendition{}, false
-	}
-	ms, err := strconv.Atoi(f[3])
-	if err != nil {
-		return rendition{}, false
-	}
-	r := rendition{segDur: time.Duration(ms) * time.Millisecond}
-	switch f[0] {
-	case "a":
-		r.audio = true
-		r.sound.SampleRate, _ = strconv.Atoi(f[1])
-		r.sound.Channels, _ = strconv.Atoi(f[2])
-	case "v":
-		w, h, _ := strings.Cut(f[1], "x")
-		r.video.Width, _ = strconv.Atoi(w)
-		r.video.Height, _ = strconv.Atoi(h)
-		r.video.FrameRate, _ = strconv.ParseFloat(f[2], 64)
-	default:
-		return rendition{}, false
-	}
-	return r, true
 }
 
 // trackFor returns the rendered track of a rendition directory, or nil.
@@ -304,28 +274,8 @@ func (s *slates) object(p string) (body []byte, ok bool) {
 	return tr.Segment(n, uint32(n%math.MaxUint32)+1), true
 }
 
-// plainAttribute returns an attribute's value from a tag line, quoted or
-// not (RFC 8216bis section 4.2), without the quotes.
-func plainAttribute(line, name string) string {
-	_, attrs, _ := strings.Cut(line, ":")
-	for attrs != "" {
-		k, rest, ok := strings.Cut(attrs, "=")
-		if !ok {
-			return ""
-		}
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			end := strings.IndexByte(rest[1:], '"')
-			if end < 0 {
-				return ""
-			}
-			v, attrs = rest[1:1+end], strings.TrimPrefix(rest[2+end:], ",")
-		} else {
-			v, attrs, _ = strings.Cut(rest, ",")
-		}
-		if strings.TrimSpace(k) == name {
-			return v
-		}
-	}
-	return ""
+// attrValue is attribute without the ok.
+func attrValue(line, name string) string {
+	v, _ := attribute(line, name)
+	return v
 }

@@ -3,7 +3,6 @@ package edge
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -241,24 +240,15 @@ const maxPlaylistBytes = 4 << 20
 // playlist instead.
 func (e *Edge) fillMediaPlaylist(f *fill, resp *upstreamResponse, p, dir string) {
 	var body []byte
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		if n > 0 {
-			resp.progress(e.cfg.UpstreamTimeout)
-			body = append(body, buf[:n]...)
-			e.metrics.bytes.WithLabelValues("in").Add(float64(n))
+	err := e.readBody(resp, func(p []byte) error {
+		if body = append(body, p...); len(body) > maxPlaylistBytes {
+			return fmt.Errorf("playlist larger than %d bytes", maxPlaylistBytes)
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err == nil && len(body) > maxPlaylistBytes {
-			err = fmt.Errorf("playlist larger than %d bytes", maxPlaylistBytes)
-		}
-		if err != nil {
-			e.endFill(f, nil, resp.readErr(err))
-			return
-		}
+		return nil
+	})
+	if err != nil {
+		e.endFill(f, nil, err)
+		return
 	}
 	if resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
 		e.endFill(f, nil, resp.readErr(io.ErrUnexpectedEOF))

@@ -87,7 +87,7 @@ func TestBreakerSlateWhileOriginIsDown(t *testing.T) {
 	}
 	time.Sleep(12 * time.Second) // the player plays slate
 
-	s2 := s.restart(t)
+	s.restart(t)
 	publishRTMP(t, rtmp, "320x240", 30, 0)
 	waitFor(t, 40*time.Second, "live segments after the slate", func() bool {
 		code, _, b := get(playlist)
@@ -99,7 +99,6 @@ func TestBreakerSlateWhileOriginIsDown(t *testing.T) {
 	if c := counter(t, edge, `onair_edge_breaker_open`); c != 0 {
 		t.Errorf("onair_edge_breaker_open = %v after recovery, want 0", c)
 	}
-	_ = s2
 
 	if err := <-results; err != nil {
 		t.Fatal(err)

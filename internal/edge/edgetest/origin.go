@@ -2,11 +2,11 @@ package edgetest
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"onair/internal/format/hls"
 	"onair/internal/live"
 )
 
@@ -310,39 +310,11 @@ func (d directive) query() string {
 }
 
 // parseDirective reads _HLS_msn and _HLS_part from a raw query, as onair's
-// origin does: a malformed or repeated value, or _HLS_part without
-// _HLS_msn, is a 400. Other parameters are ignored.
+// origin does (hls.ParseDirective): a malformed directive is a 400.
 func parseDirective(rawQuery string) (directive, int) {
-	d := directive{part: -1}
-	if rawQuery == "" {
-		return d, 0
-	}
-	q, err := url.ParseQuery(rawQuery)
+	d, err := hls.ParseDirective(rawQuery)
 	if err != nil {
-		return d, http.StatusBadRequest
+		return directive{part: -1}, http.StatusBadRequest
 	}
-	msn, hasMSN := q["_HLS_msn"]
-	part, hasPart := q["_HLS_part"]
-	if !hasMSN {
-		if hasPart {
-			return d, http.StatusBadRequest
-		}
-		return d, 0
-	}
-	if len(msn) != 1 || len(part) > 1 {
-		return d, http.StatusBadRequest
-	}
-	n, err := strconv.ParseUint(msn[0], 10, 62)
-	if err != nil {
-		return d, http.StatusBadRequest
-	}
-	d.block, d.msn = true, int64(n)
-	if hasPart {
-		p, err := strconv.ParseUint(part[0], 10, 16)
-		if err != nil || p > 1000 {
-			return d, http.StatusBadRequest
-		}
-		d.part = int(p)
-	}
-	return d, 0
+	return directive{block: d.Block, msn: d.MSN, part: d.Part}, 0
 }
