@@ -78,13 +78,15 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	org, err := origin.New(origin.Config{Window: cfg.Segments.Window}, index, objs, a.log.With("role", "origin"), a.reg)
+	chans := newChannels(cfg, st, objs, index, pkg, a.log, a.reg)
+	for _, c := range []prometheus.Collector{newInputCollector(chans), newPipelineCollector(chans), chans.failovers} {
+		if err := a.reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	org, err := origin.New(origin.Config{Window: cfg.Segments.Window, Group: chans.Group}, index, objs, a.log.With("role", "origin"), a.reg)
 	if err != nil {
 		return err
-	}
-	chans := newChannels(cfg, st, objs, index, pkg, a.log, a.reg)
-	if err := a.reg.Register(newInputCollector(chans)); err != nil {
-		return fmt.Errorf("metrics: %w", err)
 	}
 	api, err := control.New(control.Config{Token: cfg.HTTP.APIToken}, chans, a.log, a.reg)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"onair/internal/config"
 	"onair/internal/control"
+	"onair/internal/failover"
 	"onair/internal/ingest"
 	"onair/internal/live"
 	"onair/internal/media"
@@ -42,6 +43,8 @@ type channels struct {
 	// Bound ingest addresses, for ingest URLs.
 	rtmpAddr, srtAddr net.Addr
 
+	failovers *prometheus.CounterVec // onair_pipeline_failovers_total{channel,cause}
+
 	mu      sync.Mutex
 	ctx     context.Context // parent of every channel's goroutines; set by run
 	wg      sync.WaitGroup
@@ -60,14 +63,21 @@ type channelRun struct {
 	rec    store.Channel
 	grid   media.Grid
 	stream *stream.Stream
-	pipe   *transcode.Pipeline
+	pipes  []*pipelineRun // A, and B in standard mode
+	ctl    *failover.Controller
+	grp    group
+	poke   chan struct{} // wakes the failover controller (capacity 1)
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // closed when every pipeline has stopped
 }
 
 func newChannels(cfg config.Config, st *store.Store, objs objstore.Store, index *live.Index, pkg *packager.Packager, log *slog.Logger, reg prometheus.Registerer) *channels {
 	return &channels{cfg: cfg, st: st, objs: objs, index: index, pkg: pkg, log: log, reg: reg,
-		running: map[string]*channelRun{}, byKey: map[string]keyRoute{}}
+		running: map[string]*channelRun{}, byKey: map[string]keyRoute{},
+		failovers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onair_pipeline_failovers_total",
+			Help: "Changes of a standard channel's active pipeline, by cause (manifest_age, encoder_down, stopped, manual, alert).",
+		}, []string{"channel", "cause"})}
 }
 
 // run starts every enabled channel and stops them all when ctx ends.
@@ -108,13 +118,25 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 		}
 	}
 	grid := m.cfg.Grid(rec.LowLatency)
+	inputs, err := m.channelInputs(rec.Inputs)
+	if err != nil {
+		return fmt.Errorf("channel %s: %w", rec.Name, err)
+	}
 	epoch, _, err := m.st.Epoch(ctx, rec.Name)
 	if err != nil {
 		return err
 	}
-	ich := m.index.Channel(rec.Name, grid)
-	if !epoch.Wall.IsZero() {
-		ich.SetEpoch(epoch)
+	names := []string{live.PipelineA}
+	if m.mode(rec) == config.PipelinesStandard {
+		names = append(names, live.PipelineB)
+	}
+	var ichs []*live.Channel
+	for _, p := range names {
+		ich := m.index.Channel(live.PipelineID(rec.Name, p), grid)
+		if !epoch.Wall.IsZero() {
+			ich.SetEpoch(epoch)
+		}
+		ichs = append(ichs, ich)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -127,7 +149,7 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 	runCtx, cancel := context.WithCancel(m.ctx)
 	name := rec.Name
 	var st *stream.Stream // set below; the content checks' verdicts go to it
-	checks, err := m.newContentChecks(name, func(in stream.Input, why string) {
+	checks, err := m.newContentChecks(name, inputs, func(in stream.Input, why string) {
 		if st != nil {
 			st.SetContent(in, why)
 		}
@@ -142,20 +164,22 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 		tap, onInput = checks.tap, checks.onInput
 	}
 	var slate func(video, audio *media.Track) *stream.SlateLoop
-	if m.cfg.Inputs.Slate {
-		slate = m.slateLoop
+	if inputs.Slate {
+		slate = func(video, audio *media.Track) *stream.SlateLoop { return m.slateLoop(inputs, video, audio) }
 	}
 	st, err = stream.New(stream.Config{
 		Tap:        tap,
 		OnInput:    onInput,
 		Grid:       grid,
 		Epoch:      epoch,
-		LossAfter:  m.cfg.Inputs.LossAfter,
-		ClearAfter: m.cfg.Inputs.ClearAfter,
+		LossAfter:  inputs.LossAfter,
+		ClearAfter: inputs.ClearAfter,
 		Slate:      slate,
-		OnSwitch:   m.onSwitch(name),
+		OnSwitch:   m.onSwitch(name, inputs),
 		OnEpoch: func(e media.Epoch) {
-			ich.SetEpoch(e)
+			for _, ich := range ichs {
+				ich.SetEpoch(e)
+			}
 			// Persist off the writer's path; first writer wins in the store.
 			m.wg.Add(1)
 			go func() {
@@ -182,12 +206,16 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 		LowLatency:  rec.LowLatency,
 		Threads:     m.cfg.Transcode.Threads,
 	}
-	pipe, err := transcode.NewPipeline(name, tcfg, st, packagerOutput{m.pkg}, m.log.With("channel", name), m.reg)
+	ctl, err := m.newController(grid.Segment)
 	if err != nil {
 		cancel()
 		return err
 	}
-	run := &channelRun{rec: rec, grid: grid, stream: st, pipe: pipe, cancel: cancel, done: make(chan struct{})}
+	run := &channelRun{rec: rec, grid: grid, stream: st, ctl: ctl, poke: make(chan struct{}, 1),
+		grp: group{changed: make(chan struct{})}, cancel: cancel, done: make(chan struct{})}
+	for _, p := range names {
+		run.pipes = append(run.pipes, newPipelineRun(name, p))
+	}
 	m.running[name] = run
 	m.byKey[rec.StreamKey] = keyRoute{name, stream.Primary}
 	m.byKey[rec.BackupStreamKey] = keyRoute{name, stream.Backup}
@@ -195,15 +223,18 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 	if checks != nil {
 		m.wg.Go(func() { checks.run(runCtx, m.log.With("channel", name).Warn) })
 	}
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
+	var pipes sync.WaitGroup
+	for _, pr := range run.pipes {
+		pipes.Go(func() { m.runPipeline(runCtx, run, pr, tcfg) })
+	}
+	if len(run.pipes) > 1 {
+		pipes.Go(func() { m.superviseFailover(runCtx, run) })
+	}
+	m.wg.Go(func() {
 		defer close(run.done)
-		if err := pipe.Run(runCtx); err != nil {
-			m.log.Error("transcode pipeline stopped", "channel", name, "err", err)
-		}
-	}()
-	m.log.Info("channel started", "channel", name, "segment", grid.Segment, "part", grid.Part)
+		pipes.Wait()
+	})
+	m.log.Info("channel started", "channel", name, "segment", grid.Segment, "part", grid.Part, "pipelines", len(run.pipes))
 	return nil
 }
 
@@ -257,6 +288,20 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 		Enabled:         true,
 		LowLatency:      spec.LowLatency,
 		CreatedAt:       time.Now().UTC().Truncate(time.Millisecond),
+		Pipelines:       spec.Pipelines,
+	}
+	if rec.Pipelines == "" {
+		rec.Pipelines = m.cfg.Pipelines.Mode
+	}
+	if spec.Inputs != nil {
+		in, err := inputSettings(*spec.Inputs)
+		if err != nil {
+			return control.Channel{}, err
+		}
+		rec.Inputs = in
+	}
+	if _, err := m.channelInputs(rec.Inputs); err != nil {
+		return control.Channel{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
 	}
 	if err := m.st.CreateChannel(ctx, rec); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -306,7 +351,9 @@ func (m *channels) DeleteChannel(ctx context.Context, name string) error {
 		return err
 	}
 	m.stop(name)
-	m.index.Remove(name)
+	for _, p := range []string{live.PipelineA, live.PipelineB} {
+		m.index.Remove(live.PipelineID(name, p))
+	}
 	// Media objects go in the background; a name reused later starts a
 	// new clock, so nothing may be left to collide with.
 	m.wg.Add(1)
@@ -314,14 +361,16 @@ func (m *channels) DeleteChannel(ctx context.Context, name string) error {
 		defer m.wg.Done()
 		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		keys, err := m.objs.List(dctx, name+"/")
-		if err != nil {
-			m.log.Warn("could not list deleted channel's objects", "channel", name, "err", err)
-			return
-		}
-		for _, k := range keys {
-			if err := m.objs.Delete(dctx, k); err != nil {
-				m.log.Warn("could not delete object", "channel", name, "key", k, "err", err)
+		for _, prefix := range storagePrefixes(name) {
+			keys, err := m.objs.List(dctx, prefix)
+			if err != nil {
+				m.log.Warn("could not list deleted channel's objects", "channel", name, "prefix", prefix, "err", err)
+				continue
+			}
+			for _, k := range keys {
+				if err := m.objs.Delete(dctx, k); err != nil {
+					m.log.Warn("could not delete object", "channel", name, "key", k, "err", err)
+				}
 			}
 		}
 	}()
@@ -356,7 +405,8 @@ func (m *channels) SetChannelEnabled(ctx context.Context, name string, enabled b
 
 // status assembles what the API shows for a channel.
 func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
-	c := control.Channel{Name: rec.Name, Enabled: rec.Enabled, LowLatency: rec.LowLatency, CreatedAt: rec.CreatedAt, State: control.StateStopped}
+	c := control.Channel{Name: rec.Name, Enabled: rec.Enabled, LowLatency: rec.LowLatency, CreatedAt: rec.CreatedAt, State: control.StateStopped,
+		Mode: m.mode(rec), InputSettings: apiInputSettings(rec.Inputs)}
 	host := m.cfg.HTTP.PublicHost
 	if host == "" {
 		if u, err := url.Parse(baseURL); err == nil {
@@ -408,7 +458,10 @@ func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
 		}
 		c.Input = in
 	}
-	if ich, ok := m.index.Lookup(rec.Name); ok {
+	active := run.active()
+	c.ActivePipeline = active.name
+	c.Pipelines = m.pipelinesStatus(run)
+	if ich, ok := m.index.Lookup(active.id); ok {
 		now := time.Now()
 		for _, r := range ich.Renditions() {
 			snap := r.Snapshot()
@@ -427,8 +480,9 @@ func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
 			c.Renditions = append(c.Renditions, rs)
 		}
 	}
-	ts := run.pipe.Status()
-	c.Transcoder = transcoderStatus(ts)
+	if pipe := active.transcoder(); pipe != nil {
+		c.Transcoder = transcoderStatus(pipe.Status())
+	}
 	return c
 }
 

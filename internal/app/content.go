@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"onair/internal/config"
 	"onair/internal/detect"
 	"onair/internal/media"
 	"onair/internal/stream"
@@ -20,8 +21,7 @@ type contentChecks struct {
 
 // newContentChecks builds the detectors of channel name, or returns nil
 // when no check is configured. set receives each input's verdict.
-func (m *channels) newContentChecks(name string, set func(stream.Input, string)) (*contentChecks, error) {
-	in := m.cfg.Inputs
+func (m *channels) newContentChecks(name string, in config.Inputs, set func(stream.Input, string)) (*contentChecks, error) {
 	if !in.ContentChecks() {
 		return nil, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"onair/internal/config"
 	"onair/internal/control"
 	"onair/internal/media"
 	"onair/internal/slate"
@@ -54,11 +55,11 @@ func shapeKey(video, audio *media.Track) string {
 // slateLoop returns the loop for a session shaped like video and audio,
 // or nil while it is being rendered (rendering starts on the first ask).
 // It is stream.Config.Slate; it never blocks.
-func (m *channels) slateLoop(video, audio *media.Track) *stream.SlateLoop {
+func (m *channels) slateLoop(in config.Inputs, video, audio *media.Track) *stream.SlateLoop {
 	if video == nil {
 		return nil
 	}
-	key := shapeKey(video, audio)
+	key := shapeKey(video, audio) + "|" + in.SlateImage + "|" + in.SlateText
 	c := &m.slates
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -76,7 +77,7 @@ func (m *channels) slateLoop(video, audio *media.Track) *stream.SlateLoop {
 	m.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		opts := slate.Options{FFmpeg: m.cfg.Transcode.FFmpeg, Image: m.cfg.Inputs.SlateImage, Text: m.cfg.Inputs.SlateText, Duration: m.cfg.Segments.Duration}
+		opts := slate.Options{FFmpeg: m.cfg.Transcode.FFmpeg, Image: in.SlateImage, Text: in.SlateText, Duration: m.cfg.Segments.Duration}
 		l, err := slate.NewLoop(ctx, opts, &v, a)
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -106,20 +107,20 @@ func cloneAudio(a *media.Track) *media.Track {
 // onSwitch reports a channel's input switches: a log line, an event on
 // NATS (kind input.switch), and a slate rendered ahead of need for the
 // new input's shape.
-func (m *channels) onSwitch(name string) func(stream.Switch) {
+func (m *channels) onSwitch(name string, in config.Inputs) func(stream.Switch) {
 	return func(sw stream.Switch) {
 		from := string(sw.From)
 		if from == "" {
 			from = "none"
 		}
 		m.log.Info("input switch", "channel", name, "from", from, "to", sw.To, "reason", sw.Reason)
-		if m.cfg.Inputs.Slate && sw.To != stream.SlateInput {
+		if in.Slate && sw.To != stream.SlateInput {
 			m.mu.Lock()
 			run := m.running[name]
 			m.mu.Unlock()
 			if run != nil {
 				if h := run.stream.InputHealth(sw.To); h.Video != nil {
-					m.slateLoop(h.Video, h.Audio)
+					m.slateLoop(in, h.Video, h.Audio)
 				}
 			}
 		}

@@ -41,6 +41,8 @@ type Config struct {
 	Edge Edge `yaml:"edge"`
 	// Inputs configures primary/backup input failover and the slate.
 	Inputs Inputs `yaml:"inputs"`
+	// Pipelines configures redundant pipelines and failover.
+	Pipelines Pipelines `yaml:"pipelines"`
 }
 
 // Log configures log/slog output.
@@ -152,6 +154,7 @@ func Default() Config {
 		Transcode: Transcode{FFmpeg: "ffmpeg", Passthrough: true, Ladder: media.DefaultLadder()},
 		Edge:      DefaultEdge(),
 		Inputs:    DefaultInputs(),
+		Pipelines: DefaultPipelines(),
 	}
 }
 
@@ -190,52 +193,55 @@ func Decode(b []byte, cfg *Config) error {
 // envVars lists the supported environment variables and where they go.
 func envVars(c *Config) map[string]any {
 	return map[string]any{
-		"ONAIR_DATA_DIR":           &c.DataDir,
-		"ONAIR_LOG_LEVEL":          &c.Log.Level,
-		"ONAIR_LOG_FORMAT":         &c.Log.Format,
-		"ONAIR_HTTP_LISTEN":        &c.HTTP.Listen,
-		"ONAIR_API_TOKEN":          &c.HTTP.APIToken,
-		"ONAIR_PUBLIC_HOST":        &c.HTTP.PublicHost,
-		"ONAIR_RTMP_LISTEN":        &c.RTMP.Listen,
-		"ONAIR_RTMP_TLS_LISTEN":    &c.RTMP.TLSListen,
-		"ONAIR_RTMP_CERT_FILE":     &c.RTMP.CertFile,
-		"ONAIR_RTMP_KEY_FILE":      &c.RTMP.KeyFile,
-		"ONAIR_SRT_LISTEN":         &c.SRT.Listen,
-		"ONAIR_NATS_URL":           &c.NATS.URL,
-		"ONAIR_STORAGE_KIND":       &c.Storage.Kind,
-		"ONAIR_STORAGE_DIR":        &c.Storage.Dir,
-		"ONAIR_S3_ENDPOINT":        &c.Storage.S3.Endpoint,
-		"ONAIR_S3_BUCKET":          &c.Storage.S3.Bucket,
-		"ONAIR_S3_REGION":          &c.Storage.S3.Region,
-		"ONAIR_S3_PREFIX":          &c.Storage.S3.Prefix,
-		"ONAIR_S3_TLS":             &c.Storage.S3.TLS,
-		"ONAIR_S3_ACCESS_KEY":      &c.Storage.S3.AccessKey,
-		"ONAIR_S3_SECRET_KEY":      &c.Storage.S3.SecretKey,
-		"ONAIR_SEGMENT_DURATION":   &c.Segments.Duration,
-		"ONAIR_PART_DURATION":      &c.Segments.Part,
-		"ONAIR_FFMPEG":             &c.Transcode.FFmpeg,
-		"ONAIR_TRANSCODE_THREADS":  &c.Transcode.Threads,
-		"ONAIR_EDGE_ENABLED":       &c.Edge.Enabled,
-		"ONAIR_EDGE_LISTEN":        &c.Edge.Listen,
-		"ONAIR_EDGE_UPSTREAMS":     &c.Edge.Upstreams,
-		"ONAIR_EDGE_CACHE_MIB":     &c.Edge.CacheMiB,
-		"ONAIR_EDGE_TLS_LISTEN":    &c.Edge.TLSListen,
-		"ONAIR_EDGE_CERT_FILE":     &c.Edge.CertFile,
-		"ONAIR_EDGE_KEY_FILE":      &c.Edge.KeyFile,
-		"ONAIR_EDGE_MAX_CONNS":     &c.Edge.MaxConns,
-		"ONAIR_EDGE_SPILL_DIR":     &c.Edge.SpillDir,
-		"ONAIR_INPUT_LOSS_AFTER":   &c.Inputs.LossAfter,
-		"ONAIR_INPUT_CLEAR_AFTER":  &c.Inputs.ClearAfter,
-		"ONAIR_SLATE_IMAGE":        &c.Inputs.SlateImage,
-		"ONAIR_SLATE_TEXT":         &c.Inputs.SlateText,
-		"ONAIR_SLATE":              &c.Inputs.Slate,
-		"ONAIR_INPUT_BLACK_AFTER":  &c.Inputs.BlackAfter,
-		"ONAIR_INPUT_FROZEN_AFTER": &c.Inputs.FrozenAfter,
-		"ONAIR_INPUT_SILENT_AFTER": &c.Inputs.SilentAfter,
-		"ONAIR_EDGE_SPILL_MIB":     &c.Edge.SpillMiB,
-		"ONAIR_EDGE_SLATE_IMAGE":   &c.Edge.SlateImage,
-		"ONAIR_EDGE_SLATE_TEXT":    &c.Edge.SlateText,
-		"ONAIR_EDGE_EVENTS_URL":    &c.Edge.EventsURL,
+		"ONAIR_DATA_DIR":                &c.DataDir,
+		"ONAIR_LOG_LEVEL":               &c.Log.Level,
+		"ONAIR_LOG_FORMAT":              &c.Log.Format,
+		"ONAIR_HTTP_LISTEN":             &c.HTTP.Listen,
+		"ONAIR_API_TOKEN":               &c.HTTP.APIToken,
+		"ONAIR_PUBLIC_HOST":             &c.HTTP.PublicHost,
+		"ONAIR_RTMP_LISTEN":             &c.RTMP.Listen,
+		"ONAIR_RTMP_TLS_LISTEN":         &c.RTMP.TLSListen,
+		"ONAIR_RTMP_CERT_FILE":          &c.RTMP.CertFile,
+		"ONAIR_RTMP_KEY_FILE":           &c.RTMP.KeyFile,
+		"ONAIR_SRT_LISTEN":              &c.SRT.Listen,
+		"ONAIR_NATS_URL":                &c.NATS.URL,
+		"ONAIR_STORAGE_KIND":            &c.Storage.Kind,
+		"ONAIR_STORAGE_DIR":             &c.Storage.Dir,
+		"ONAIR_S3_ENDPOINT":             &c.Storage.S3.Endpoint,
+		"ONAIR_S3_BUCKET":               &c.Storage.S3.Bucket,
+		"ONAIR_S3_REGION":               &c.Storage.S3.Region,
+		"ONAIR_S3_PREFIX":               &c.Storage.S3.Prefix,
+		"ONAIR_S3_TLS":                  &c.Storage.S3.TLS,
+		"ONAIR_S3_ACCESS_KEY":           &c.Storage.S3.AccessKey,
+		"ONAIR_S3_SECRET_KEY":           &c.Storage.S3.SecretKey,
+		"ONAIR_SEGMENT_DURATION":        &c.Segments.Duration,
+		"ONAIR_PART_DURATION":           &c.Segments.Part,
+		"ONAIR_FFMPEG":                  &c.Transcode.FFmpeg,
+		"ONAIR_TRANSCODE_THREADS":       &c.Transcode.Threads,
+		"ONAIR_EDGE_ENABLED":            &c.Edge.Enabled,
+		"ONAIR_EDGE_LISTEN":             &c.Edge.Listen,
+		"ONAIR_EDGE_UPSTREAMS":          &c.Edge.Upstreams,
+		"ONAIR_EDGE_CACHE_MIB":          &c.Edge.CacheMiB,
+		"ONAIR_EDGE_TLS_LISTEN":         &c.Edge.TLSListen,
+		"ONAIR_EDGE_CERT_FILE":          &c.Edge.CertFile,
+		"ONAIR_EDGE_KEY_FILE":           &c.Edge.KeyFile,
+		"ONAIR_EDGE_MAX_CONNS":          &c.Edge.MaxConns,
+		"ONAIR_EDGE_SPILL_DIR":          &c.Edge.SpillDir,
+		"ONAIR_INPUT_LOSS_AFTER":        &c.Inputs.LossAfter,
+		"ONAIR_INPUT_CLEAR_AFTER":       &c.Inputs.ClearAfter,
+		"ONAIR_SLATE_IMAGE":             &c.Inputs.SlateImage,
+		"ONAIR_SLATE_TEXT":              &c.Inputs.SlateText,
+		"ONAIR_SLATE":                   &c.Inputs.Slate,
+		"ONAIR_INPUT_BLACK_AFTER":       &c.Inputs.BlackAfter,
+		"ONAIR_INPUT_FROZEN_AFTER":      &c.Inputs.FrozenAfter,
+		"ONAIR_INPUT_SILENT_AFTER":      &c.Inputs.SilentAfter,
+		"ONAIR_PIPELINES_MODE":          &c.Pipelines.Mode,
+		"ONAIR_PIPELINES_ALARM_AFTER":   &c.Pipelines.AlarmAfter,
+		"ONAIR_PIPELINES_AUTO_FAILOVER": &c.Pipelines.AutoFailover,
+		"ONAIR_EDGE_SPILL_MIB":          &c.Edge.SpillMiB,
+		"ONAIR_EDGE_SLATE_IMAGE":        &c.Edge.SlateImage,
+		"ONAIR_EDGE_SLATE_TEXT":         &c.Edge.SlateText,
+		"ONAIR_EDGE_EVENTS_URL":         &c.Edge.EventsURL,
 	}
 }
 
@@ -391,6 +397,7 @@ func (c *Config) Validate() error {
 	}
 	c.Edge.validate(bad)
 	c.Inputs.validate(bad)
+	c.Pipelines.validate(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

@@ -44,6 +44,14 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := checkName(spec.Name); err != nil {
 		return err
 	}
+	if err := checkMode(spec.Pipelines); err != nil {
+		return err
+	}
+	if spec.Inputs != nil {
+		if err := spec.Inputs.check(); err != nil {
+			return err
+		}
+	}
 	ch, err := a.m.CreateChannel(r.Context(), spec, base)
 	if err != nil {
 		return managerError(fmt.Sprintf("create channel %q", spec.Name), err)

@@ -130,6 +130,39 @@ func TestAPIEndpoints(t *testing.T) {
 					t.Errorf("manager did not get the channel: %v", err)
 				}
 			}},
+		{name: "create standard", method: "POST", path: "/api/v1/channels", contentType: jsonCT,
+			body: `{"name":"std","pipelines":"standard","inputs":{"loss_after":"2s","slate":false}}`, wantStatus: 201},
+		{name: "create bad mode", method: "POST", path: "/api/v1/channels", contentType: jsonCT,
+			body: `{"name":"x","pipelines":"triple"}`, wantStatus: 400, wantError: `pipelines "triple": want single or standard`},
+		{name: "create bad input duration", method: "POST", path: "/api/v1/channels", contentType: jsonCT,
+			body: `{"name":"x","inputs":{"black_after":"soon"}}`, wantStatus: 400, wantError: `inputs.black_after: "soon" is not a duration`},
+		{name: "patch", method: "PATCH", path: "/api/v1/channels/demo", contentType: jsonCT,
+			body: `{"pipelines":"standard","inputs":{"clear_after":"5s"}}`, wantStatus: 200,
+			check: func(t *testing.T, rec *httptest.ResponseRecorder, _ *fakeManager) {
+				var ch control.Channel
+				mustDecode(t, rec, &ch)
+				if ch.Mode != "standard" || ch.InputSettings == nil || ch.InputSettings.ClearAfter != "5s" {
+					t.Errorf("patched %+v", ch)
+				}
+			}},
+		{name: "patch unknown field", method: "PATCH", path: "/api/v1/channels/demo", contentType: jsonCT,
+			body: `{"name":"other"}`, wantStatus: 400, wantError: "name"},
+		{name: "patch missing", method: "PATCH", path: "/api/v1/channels/nope", contentType: jsonCT,
+			body: `{"pipelines":"single"}`, wantStatus: 404},
+		{name: "promote", method: "POST", path: "/api/v1/channels/demo/pipelines/b", contentType: jsonCT,
+			body: `{"action":"promote"}`, wantStatus: 200,
+			check: func(t *testing.T, rec *httptest.ResponseRecorder, _ *fakeManager) {
+				var ch control.Channel
+				mustDecode(t, rec, &ch)
+				if ch.ActivePipeline != "b" {
+					t.Errorf("active %q after promote", ch.ActivePipeline)
+				}
+			}},
+		{name: "pipeline unknown", method: "POST", path: "/api/v1/channels/demo/pipelines/c", contentType: jsonCT,
+			body: `{"action":"promote"}`, wantStatus: 404, wantError: `no pipeline "c"`},
+		{name: "pipeline bad action", method: "POST", path: "/api/v1/channels/demo/pipelines/a", contentType: jsonCT,
+			body: `{"action":"explode"}`, wantStatus: 400, wantError: `action "explode"`},
+		{name: "pipeline GET", method: "GET", path: "/api/v1/channels/demo/pipelines/a", wantStatus: 405, check: wantAllow("POST")},
 		{name: "create with charset", method: "POST", path: "/api/v1/channels",
 			contentType: "application/json; charset=utf-8", body: `{"name":"n2"}`, wantStatus: 201},
 		{name: "create exists", method: "POST", path: "/api/v1/channels", contentType: jsonCT,
@@ -202,8 +235,8 @@ func TestAPIEndpoints(t *testing.T) {
 		{name: "delete missing", method: "DELETE", path: "/api/v1/channels/nope", wantStatus: 404, wantError: "not found"},
 		{name: "put channels", method: "PUT", path: "/api/v1/channels", wantStatus: 405, wantError: "method PUT not allowed",
 			check: wantAllow("GET, HEAD, POST")},
-		{name: "patch channel", method: "PATCH", path: "/api/v1/channels/demo", wantStatus: 405, wantError: "not allowed",
-			check: wantAllow("GET, HEAD, DELETE")},
+		{name: "put channel", method: "PUT", path: "/api/v1/channels/demo", wantStatus: 405, wantError: "not allowed",
+			check: wantAllow("GET, HEAD, PATCH, DELETE")},
 		{name: "get stop", method: "GET", path: "/api/v1/channels/demo/stop", wantStatus: 405, wantError: "not allowed",
 			check: wantAllow("POST")},
 		{name: "get start", method: "GET", path: "/api/v1/channels/demo/start", wantStatus: 405, wantError: "not allowed",

@@ -30,6 +30,57 @@ type ChannelSpec struct {
 	Name string `json:"name"`
 	// LowLatency selects LL-HLS parts and a shorter live delay.
 	LowLatency bool `json:"low_latency,omitempty"`
+	// Pipelines is "standard" (two output-locked pipelines, A and B) or
+	// "single"; "" takes the server's pipelines.mode.
+	Pipelines string `json:"pipelines,omitempty"`
+	// Inputs overrides the server's input rules for this channel.
+	Inputs *InputSettings `json:"inputs,omitempty"`
+}
+
+// ChannelUpdate is the body of PATCH /api/v1/channels/{name}: the fields
+// present replace the channel's; a running channel restarts with them
+// (publishers reconnect).
+type ChannelUpdate struct {
+	Pipelines *string        `json:"pipelines,omitempty"`
+	Inputs    *InputSettings `json:"inputs,omitempty"`
+}
+
+// InputSettings are a channel's own input rules. Durations are Go
+// durations ("1s", "500ms"); an empty field keeps the server's value.
+type InputSettings struct {
+	LossAfter   string `json:"loss_after,omitempty"`
+	ClearAfter  string `json:"clear_after,omitempty"`
+	BlackAfter  string `json:"black_after,omitempty"`
+	FrozenAfter string `json:"frozen_after,omitempty"`
+	SilentAfter string `json:"silent_after,omitempty"`
+	// Slate turns the input-loss slate on or off; nil keeps the server's.
+	Slate     *bool  `json:"slate,omitempty"`
+	SlateText string `json:"slate_text,omitempty"`
+}
+
+// Pipeline is one of a channel's pipelines as the API shows it.
+type Pipeline struct {
+	Name string `json:"name"` // "a" or "b"
+	// Role is "active" (viewers get its output) or "standby".
+	Role string `json:"role"`
+	// State is "running", "stopped" (through the API) or "restarting".
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+	// EncoderDown says why its ffmpeg is not encoding, if it is not.
+	EncoderDown string `json:"encoder_down,omitempty"`
+	// ManifestAgeSeconds is the time since its slowest rendition of the
+	// current session last grew; absent without a session.
+	ManifestAgeSeconds *float64 `json:"manifest_age_seconds,omitempty"`
+	// StoragePrefix is where its objects go.
+	StoragePrefix string      `json:"storage_prefix"`
+	Transcoder    *Transcoder `json:"transcoder,omitempty"`
+}
+
+// PipelineAction is the body of POST .../pipelines/{pipeline}.
+type PipelineAction struct {
+	// Action is "promote" (make it the active pipeline), "stop" or
+	// "start".
+	Action string `json:"action"`
 }
 
 // Channel is a channel's configuration and runtime state as the API shows it.
@@ -48,7 +99,15 @@ type Channel struct {
 	// Inputs is the input selector's state while the channel runs.
 	Inputs     *Inputs     `json:"inputs,omitempty"`
 	Renditions []Rendition `json:"renditions,omitempty"`
+	// Transcoder is the active pipeline's transcoder.
 	Transcoder *Transcoder `json:"transcoder,omitempty"`
+	// Mode is "single" or "standard" (pipelines A and B).
+	Mode string `json:"pipelines"`
+	// ActivePipeline serves viewers while the channel runs.
+	ActivePipeline string     `json:"active_pipeline,omitempty"`
+	Pipelines      []Pipeline `json:"pipeline_states,omitempty"`
+	// InputSettings are the channel's own input rules, if any.
+	InputSettings *InputSettings `json:"input_settings,omitempty"`
 }
 
 // Ingest tells a broadcaster where to push. URLs are absolute and use the
@@ -154,6 +213,14 @@ type Manager interface {
 	// SelectInput makes input ("primary" or "backup") the channel's input
 	// of choice while it delivers; "auto" returns to automatic failover.
 	SelectInput(ctx context.Context, name, input, baseURL string) (Channel, error)
+	// UpdateChannel changes a channel's pipelines mode or input rules.
+	UpdateChannel(ctx context.Context, name string, upd ChannelUpdate, baseURL string) (Channel, error)
+	// PipelineAction promotes, stops or starts one pipeline of a channel.
+	PipelineAction(ctx context.Context, name, pipeline, action, baseURL string) (Channel, error)
+	// AlertFailover promotes the standby of channel name if pipeline is
+	// its active one, because an alert fired (reason). It returns what it
+	// did in words; refusals wrap ErrConflict.
+	AlertFailover(ctx context.Context, name, pipeline, reason string) (string, error)
 }
 
 // Event is a decision or an observation worth an operator's attention: a

@@ -18,6 +18,7 @@ type fakeManager struct {
 	channels map[string]control.Channel
 	events   []control.Event // newest first
 	fail     error           // returned by every call when set
+	alerts   []string        // reasons AlertFailover acted on
 }
 
 func newFakeManager() *fakeManager {
@@ -162,4 +163,54 @@ func (f *fakeManager) SelectInput(_ context.Context, name, input, baseURL string
 	ch.Inputs = &control.Inputs{Manual: input}
 	f.channels[name] = ch
 	return ch, nil
+}
+
+func (f *fakeManager) UpdateChannel(_ context.Context, name string, upd control.ChannelUpdate, baseURL string) (control.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch, ok := f.channels[name]
+	if !ok {
+		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	if upd.Pipelines != nil {
+		ch.Mode = *upd.Pipelines
+	}
+	if upd.Inputs != nil {
+		ch.InputSettings = upd.Inputs
+	}
+	f.channels[name] = ch
+	return ch, nil
+}
+
+func (f *fakeManager) PipelineAction(_ context.Context, name, pipeline, action, baseURL string) (control.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch, ok := f.channels[name]
+	if !ok {
+		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	if action == "promote" {
+		if ch.ActivePipeline == pipeline {
+			return control.Channel{}, fmt.Errorf("pipeline %s is already active: %w", pipeline, control.ErrConflict)
+		}
+		ch.ActivePipeline = pipeline
+	}
+	f.channels[name] = ch
+	return ch, nil
+}
+
+func (f *fakeManager) AlertFailover(_ context.Context, name, pipeline, reason string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch, ok := f.channels[name]
+	if !ok {
+		return "", fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	if ch.ActivePipeline != pipeline {
+		return "", fmt.Errorf("pipeline %s is not active: %w", pipeline, control.ErrConflict)
+	}
+	ch.ActivePipeline = map[string]string{"a": "b", "b": "a"}[pipeline]
+	f.channels[name] = ch
+	f.alerts = append(f.alerts, reason)
+	return "promoted " + ch.ActivePipeline, nil
 }

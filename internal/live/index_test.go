@@ -146,3 +146,19 @@ func FuzzParseObjectName(f *testing.F) {
 		}
 	})
 }
+
+func TestPipelineID(t *testing.T) {
+	for _, tc := range []struct{ channel, pipeline, id string }{
+		{"news", PipelineA, "news"},
+		{"news", PipelineB, "news.b"},
+		{"a-b-c", PipelineB, "a-b-c.b"},
+	} {
+		if got := PipelineID(tc.channel, tc.pipeline); got != tc.id {
+			t.Errorf("PipelineID(%q, %q) = %q, want %q", tc.channel, tc.pipeline, got, tc.id)
+		}
+		c, p := SplitPipelineID(tc.id)
+		if c != tc.channel || p != tc.pipeline {
+			t.Errorf("SplitPipelineID(%q) = %q, %q", tc.id, c, p)
+		}
+	}
+}

@@ -87,3 +87,29 @@ func parseNum(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
 }
+
+// Pipelines of a channel. Pipeline A is the channel's only pipeline in
+// single mode; standard mode adds B.
+const (
+	PipelineA = "a"
+	PipelineB = "b"
+)
+
+// PipelineID returns the name under which a channel's pipeline keeps its
+// index and storage prefix: the channel's own name for pipeline A (so a
+// single-pipeline channel keeps its layout), "{channel}.{pipeline}" for any
+// other. Channel names cannot contain '.', so IDs never collide.
+func PipelineID(channel, pipeline string) string {
+	if pipeline == PipelineA || pipeline == "" {
+		return channel
+	}
+	return channel + "." + pipeline
+}
+
+// SplitPipelineID is the inverse of PipelineID.
+func SplitPipelineID(id string) (channel, pipeline string) {
+	if c, p, ok := strings.Cut(id, "."); ok {
+		return c, p
+	}
+	return id, PipelineA
+}

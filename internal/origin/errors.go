@@ -14,6 +14,7 @@ var (
 	errNoObject         = errors.New("object does not exist")
 	errEnded            = errors.New("rendition ended before the object appeared")
 	errHoldTimeout      = errors.New("hold timed out")
+	errRegrouped        = errors.New("the channel's active pipeline changed")
 	errBadDirective     = errors.New("malformed _HLS_msn or _HLS_part")
 )
 

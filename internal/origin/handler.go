@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+
+	"onair/internal/live"
 )
 
 // statusClientGone is the status recorded (never sent) when the client
@@ -58,29 +60,57 @@ func (o *Origin) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	o.metrics.requests.WithLabelValues(string(rt.kind), strconv.Itoa(w.status)).Inc()
 }
 
-// serve dispatches a routed GET or HEAD.
+// serve dispatches a routed GET or HEAD to the channel's origin group.
+// A held request whose group changes meanwhile is served again from the
+// new group (at most twice).
 func (o *Origin) serve(w *statusWriter, r *http.Request, rt route) error {
 	if rt.time {
 		return o.serveTime(w, r)
 	}
-	ch, ok := o.index.Lookup(rt.channel)
-	if !ok {
-		return notFound(errUnknownChannel)
+	for attempt := 0; ; attempt++ {
+		err := o.serveGroup(w, r, rt, o.cfg.Group(rt.channel))
+		if !errors.Is(err, errRegrouped) || attempt == 2 {
+			return err
+		}
 	}
-	switch rt.kind {
-	case kindMaster:
-		return o.serveMaster(w, r, ch)
-	case kindMPD:
-		return o.serveMPD(w, r, ch)
+}
+
+// serveGroup serves playlists from the first pipeline of g that has the
+// channel, and objects from the first that has the object: only the
+// first may hold a request for an object not there yet.
+func (o *Origin) serveGroup(w *statusWriter, r *http.Request, rt route, g Group) error {
+	var err error = notFound(errUnknownChannel)
+	first := true
+	for _, p := range g.Pipelines {
+		ch, ok := o.index.Lookup(live.PipelineID(rt.channel, p))
+		if !ok {
+			continue
+		}
+		if len(g.Pipelines) > 1 {
+			w.Header().Set("Onair-Pipeline", p)
+		}
+		switch rt.kind {
+		case kindMaster:
+			return o.serveMaster(w, r, ch)
+		case kindMPD:
+			return o.serveMPD(w, r, ch)
+		}
+		rend, ok := ch.Lookup(rt.rendition)
+		if !ok {
+			err = notFound(errUnknownRendition)
+			continue
+		}
+		if rt.kind == kindMedia {
+			return o.serveMedia(w, r, ch, rend, g.Changed)
+		}
+		err = o.serveObject(w, r, ch, rend, rt, first, g.Changed)
+		var he *httpError
+		if !errors.As(err, &he) || he.status != http.StatusNotFound {
+			return err
+		}
+		first = false
 	}
-	rend, ok := ch.Lookup(rt.rendition)
-	if !ok {
-		return notFound(errUnknownRendition)
-	}
-	if rt.kind == kindMedia {
-		return o.serveMedia(w, r, ch, rend)
-	}
-	return o.serveObject(w, r, ch, rend, rt)
+	return err
 }
 
 // preflight answers a CORS preflight for the playback paths.

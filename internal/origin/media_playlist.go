@@ -22,13 +22,13 @@ const (
 
 // serveMedia serves a media playlist, after a blocking reload's hold when
 // the request carries _HLS_msn.
-func (o *Origin) serveMedia(w http.ResponseWriter, r *http.Request, ch *live.Channel, rend *live.Rendition) error {
+func (o *Origin) serveMedia(w http.ResponseWriter, r *http.Request, ch *live.Channel, rend *live.Rendition, changed <-chan struct{}) error {
 	d, status := parseDirective(r.URL.RawQuery)
 	if status != 0 {
 		return clientError(status, errBadDirective)
 	}
 	if d.block {
-		if err := o.block(r.Context(), ch.Grid(), rend, d); err != nil {
+		if err := o.block(r.Context(), ch.Grid(), rend, d, changed); err != nil {
 			return err
 		}
 	}

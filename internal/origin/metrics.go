@@ -30,8 +30,8 @@ func newMetrics(reg prometheus.Registerer, index *live.Index, now func() time.Ti
 		return m, nil
 	}
 	age := &ageCollector{index: index, now: now, desc: prometheus.NewDesc("onair_manifest_age_seconds",
-		"Seconds since the rendition's index last changed (new part, segment or init), computed at scrape time.",
-		[]string{"channel", "rendition"}, nil)}
+		"Seconds since the rendition's index last changed (new part, segment or init), computed at scrape time, per pipeline.",
+		[]string{"channel", "pipeline", "rendition"}, nil)}
 	for _, c := range []prometheus.Collector{m.requests, m.waits, age} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
@@ -45,7 +45,7 @@ func newMetrics(reg prometheus.Registerer, index *live.Index, now func() time.Ti
 type ageCollector struct {
 	index *live.Index
 	now   func() time.Time
-	desc  *prometheus.Desc // onair_manifest_age_seconds{channel,rendition}
+	desc  *prometheus.Desc // onair_manifest_age_seconds{channel,pipeline,rendition}
 }
 
 func (c *ageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
@@ -57,9 +57,10 @@ func (c *ageCollector) Collect(ch chan<- prometheus.Metric) {
 		if !ok {
 			continue
 		}
+		cname, pipeline := live.SplitPipelineID(name)
 		for _, rend := range channel.Renditions() {
 			age := now.Sub(rend.LastChange()).Seconds()
-			m, err := prometheus.NewConstMetric(c.desc, prometheus.GaugeValue, max(age, 0), name, rend.Name())
+			m, err := prometheus.NewConstMetric(c.desc, prometheus.GaugeValue, max(age, 0), cname, pipeline, rend.Name())
 			if err != nil {
 				m = prometheus.NewInvalidMetric(c.desc, err)
 			}

@@ -22,8 +22,8 @@ const (
 )
 
 // serveObject serves an init segment, segment or part with Range and HEAD
-// support.
-func (o *Origin) serveObject(w http.ResponseWriter, r *http.Request, ch *live.Channel, rend *live.Rendition, rt route) error {
+// support. mayHold allows holding a request for an object not there yet.
+func (o *Origin) serveObject(w http.ResponseWriter, r *http.Request, ch *live.Channel, rend *live.Rendition, rt route, mayHold bool, changed <-chan struct{}) error {
 	var (
 		data  []byte
 		err   error
@@ -33,7 +33,7 @@ func (o *Origin) serveObject(w http.ResponseWriter, r *http.Request, ch *live.Ch
 		ctype = contentTypeMP4
 		data, err = o.initData(r.Context(), ch, rend, rt.object.Name)
 	} else {
-		data, err = o.mediaData(r.Context(), ch, rend, rt.object.Segment, rt.object.Part)
+		data, err = o.mediaData(r.Context(), ch, rend, rt.object.Segment, rt.object.Part, mayHold, changed)
 	}
 	if err != nil {
 		return err
@@ -50,8 +50,9 @@ func (o *Origin) initData(ctx context.Context, ch *live.Channel, rend *live.Rend
 
 // mediaData returns the bytes of segment n (p < 0) or part p of segment n:
 // from memory, else from storage; a request at most one segment ahead of
-// the newest is held until the object appears.
-func (o *Origin) mediaData(ctx context.Context, ch *live.Channel, rend *live.Rendition, n int64, p int) ([]byte, error) {
+// the newest is held until the object appears (if mayHold; otherwise it
+// is 404).
+func (o *Origin) mediaData(ctx context.Context, ch *live.Channel, rend *live.Rendition, n int64, p int, mayHold bool, changed <-chan struct{}) ([]byte, error) {
 	if b, ok := rend.Data(n, p); ok {
 		return b, nil
 	}
@@ -61,7 +62,10 @@ func (o *Origin) mediaData(ctx context.Context, ch *live.Channel, rend *live.Ren
 	case objectFuture:
 		return nil, notFound(errNoObject)
 	case objectNear:
-		err := o.hold(ctx, g, rend, n, p)
+		if !mayHold {
+			return nil, notFound(errNoObject)
+		}
+		err := o.hold(ctx, g, rend, n, p, changed)
 		if errors.Is(err, errEnded) {
 			return nil, notFound(err)
 		}

@@ -24,9 +24,21 @@ type Config struct {
 	// for a not-yet-existing part or segment is held. Default 3 x the
 	// channel's segment duration (RFC 8216bis section 6.2.5.2).
 	BlockTimeout time.Duration
+	// Group, when set, returns a channel's origin group: its pipelines,
+	// active first. nil means every channel has the single pipeline A.
+	Group func(channel string) Group
 	// Now is the clock for MPD publishTime, /time and the manifest-age
 	// gauge; nil means time.Now. Tests inject a fixed clock.
 	Now func() time.Time
+}
+
+// Group is a channel's origin group: the pipelines that package it, in
+// the order the origin tries them (live.PipelineID names their index),
+// and a channel closed when the group changes, which ends held requests
+// on a pipeline that is no longer first so they are served again.
+type Group struct {
+	Pipelines []string
+	Changed   <-chan struct{}
 }
 
 // DefaultWindow is Config.Window's default.
@@ -61,6 +73,9 @@ func New(cfg Config, index *live.Index, store objstore.Store, log *slog.Logger, 
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
+	}
+	if cfg.Group == nil {
+		cfg.Group = func(string) Group { return Group{Pipelines: []string{live.PipelineA}} }
 	}
 	o := &Origin{cfg: cfg, index: index, store: store, log: log, now: now}
 	m, err := newMetrics(reg, index, now)

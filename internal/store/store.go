@@ -123,6 +123,24 @@ type Channel struct {
 	Enabled         bool      `json:"enabled"`
 	LowLatency      bool      `json:"low_latency,omitempty"`
 	CreatedAt       time.Time `json:"created_at"`
+	// Pipelines is "standard" (two output-locked pipelines, A and B) or
+	// "single" ("" means single).
+	Pipelines string `json:"pipelines,omitempty"`
+	// Inputs overrides the server's input rules for this channel.
+	Inputs InputSettings `json:"inputs,omitzero"`
+}
+
+// InputSettings override the server's input configuration for one
+// channel; zero fields keep the server's values.
+type InputSettings struct {
+	LossAfter   time.Duration `json:"loss_after,omitempty"`
+	ClearAfter  time.Duration `json:"clear_after,omitempty"`
+	BlackAfter  time.Duration `json:"black_after,omitempty"`
+	FrozenAfter time.Duration `json:"frozen_after,omitempty"`
+	SilentAfter time.Duration `json:"silent_after,omitempty"`
+	// Slate is "on", "off" or "" (the server's choice).
+	Slate     string `json:"slate,omitempty"`
+	SlateText string `json:"slate_text,omitempty"`
 }
 
 // CreateChannel stores a new channel; ErrExists if the name is taken.

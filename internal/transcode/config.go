@@ -37,6 +37,9 @@ type Config struct {
 	// QueueFrames is how many video frames may wait for ffmpeg before
 	// frames are dropped up to the next keyframe (default 120).
 	QueueFrames int
+	// OnFailure, if set, is called each time ffmpeg fails mid-session,
+	// before the restart backoff, with the failure. It must not block.
+	OnFailure func(err error)
 }
 
 func (c Config) withDefaults() Config {

@@ -261,7 +261,9 @@ func TestPipelineGapAndNewSession(t *testing.T) {
 
 func TestPipelineKilledFFmpegRestarts(t *testing.T) {
 	c := makeClip(t, 8)
-	h := startPipeline(t, Config{Passthrough: true, RestartMin: 50 * time.Millisecond, RestartMax: 100 * time.Millisecond})
+	failures := make(chan error, 4)
+	h := startPipeline(t, Config{Passthrough: true, RestartMin: 50 * time.Millisecond, RestartMax: 100 * time.Millisecond,
+		OnFailure: func(err error) { failures <- err }})
 	var killed int
 	var walls map[int64]time.Time
 	var pub *stream.Publisher
@@ -287,6 +289,14 @@ func TestPipelineKilledFFmpegRestarts(t *testing.T) {
 		r := h.out.opens["240p30"]
 		return len(r) == 2 && r[0].closed && len(r[1].units) >= 15
 	})
+	select {
+	case err := <-failures:
+		if !strings.Contains(err.Error(), "SIGKILL") {
+			t.Errorf("OnFailure got %v, want ffmpeg's SIGKILL", err)
+		}
+	default:
+		t.Error("OnFailure was not called for the killed ffmpeg")
+	}
 	st = h.p.Status()
 	if st.Restarts != 1 || !strings.Contains(st.LastError, "SIGKILL") || st.PID == killed {
 		t.Errorf("status after the restart %+v", st)

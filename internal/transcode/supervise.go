@@ -91,6 +91,9 @@ func (s *session) reportFailure(err error, ranFor, delay time.Duration) {
 		msg += "\nhint: " + hint
 	}
 	p.setError(msg)
+	if p.cfg.OnFailure != nil {
+		p.cfg.OnFailure(err)
+	}
 }
 
 // nextKey returns the next video keyframe from the queue, discarding

@@ -1,0 +1,95 @@
+package control
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+func (a *API) updateChannel(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := checkName(name); err != nil {
+		return err
+	}
+	var upd ChannelUpdate
+	if err := decodeJSON(w, r, &upd); err != nil {
+		return err
+	}
+	if upd.Pipelines != nil {
+		if err := checkMode(*upd.Pipelines); err != nil {
+			return err
+		}
+	}
+	if upd.Inputs != nil {
+		if err := upd.Inputs.check(); err != nil {
+			return err
+		}
+	}
+	base, err := baseURL(r)
+	if err != nil {
+		return err
+	}
+	ch, err := a.m.UpdateChannel(r.Context(), name, upd, base)
+	if err != nil {
+		return managerError(fmt.Sprintf("update channel %q", name), err)
+	}
+	writeJSON(w, http.StatusOK, ch)
+	return nil
+}
+
+func (a *API) pipelineAction(w http.ResponseWriter, r *http.Request) error {
+	name, pipeline := r.PathValue("name"), r.PathValue("pipeline")
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if pipeline != "a" && pipeline != "b" {
+		return errorf(http.StatusNotFound, "no pipeline %q: channels have pipelines a and b", pipeline)
+	}
+	var act PipelineAction
+	if err := decodeJSON(w, r, &act); err != nil {
+		return err
+	}
+	switch act.Action {
+	case "promote", "stop", "start":
+	default:
+		return errorf(http.StatusBadRequest, "action %q: want promote, stop or start", act.Action)
+	}
+	base, err := baseURL(r)
+	if err != nil {
+		return err
+	}
+	ch, err := a.m.PipelineAction(r.Context(), name, pipeline, act.Action, base)
+	if err != nil {
+		return managerError(fmt.Sprintf("%s pipeline %s of channel %q", act.Action, pipeline, name), err)
+	}
+	writeJSON(w, http.StatusOK, ch)
+	return nil
+}
+
+// checkMode accepts the pipelines modes ("" is the server default).
+func checkMode(mode string) error {
+	switch mode {
+	case "", "single", "standard":
+		return nil
+	}
+	return errorf(http.StatusBadRequest, "pipelines %q: want single or standard", mode)
+}
+
+// check validates the durations' syntax; the manager checks ranges.
+func (s *InputSettings) check() error {
+	for _, f := range []struct{ name, v string }{
+		{"loss_after", s.LossAfter}, {"clear_after", s.ClearAfter}, {"black_after", s.BlackAfter},
+		{"frozen_after", s.FrozenAfter}, {"silent_after", s.SilentAfter},
+	} {
+		if f.v == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(f.v); err != nil || d < 0 {
+			return errorf(http.StatusBadRequest, "inputs.%s: %q is not a duration such as \"1s\"", f.name, f.v)
+		}
+	}
+	if len(s.SlateText) > 200 {
+		return errorf(http.StatusBadRequest, "inputs.slate_text: longer than 200 bytes")
+	}
+	return nil
+}
