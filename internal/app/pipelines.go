@@ -39,6 +39,7 @@ type pipelineRun struct {
 	cancel      context.CancelFunc  // stops the current instance
 	wanted      bool                // false after a stop through the API
 	stopped     bool                // the current instance was stopped through the API
+	killed      string              // why the controller stopped the current instance
 	wake        chan struct{}       // a start through the API (capacity 1)
 	state       string
 	detail      string
@@ -116,7 +117,8 @@ func (m *channels) runPipeline(ctx context.Context, run *channelRun, pr *pipelin
 		if err == nil {
 			pctx, cancel := context.WithCancel(ctx)
 			pr.mu.Lock()
-			pr.pipe, pr.cancel, pr.state, pr.detail = pipe, cancel, pipelineRunning, ""
+			pr.pipe, pr.cancel, pr.state, pr.detail, pr.killed = pipe, cancel, pipelineRunning, "", ""
+			clear(pr.expected) // a new instance's renditions have not aged
 			if !pr.wanted { // stopped while this instance was being made
 				cancel()
 			}
@@ -127,6 +129,9 @@ func (m *channels) runPipeline(ctx context.Context, run *channelRun, pr *pipelin
 		pr.mu.Lock()
 		wanted := pr.wanted && !pr.stopped // a stop then a start is no failure
 		pr.stopped = false
+		if err == nil && pr.killed != "" {
+			err = errors.New(pr.killed)
+		}
 		switch {
 		case ctx.Err() != nil:
 			pr.state, pr.detail = pipelineStopped, "the channel stopped"
@@ -238,14 +243,59 @@ func (m *channels) superviseFailover(ctx context.Context, run *channelRun) {
 		case <-t.C:
 		case <-run.poke:
 		}
-		if !m.cfg.Pipelines.AutoFailover {
+		now := time.Now()
+		hs := m.health(run, now)
+		if m.cfg.Pipelines.AutoFailover {
+			if d, ok := run.ctl.Observe(now, hs); ok {
+				m.applyFailover(run, d, now)
+			}
+		}
+		m.restartStuck(run, hs)
+	}
+}
+
+// restartStuck restarts a pipeline whose output stopped for twice the
+// alarm threshold while another pipeline's advances (so the input is not
+// to blame): a hung ffmpeg does not exit by itself.
+func (m *channels) restartStuck(run *channelRun, hs []failover.Health) {
+	limit := 2 * run.ctl.Threshold()
+	healthy := func(h failover.Health) bool {
+		return h.Running && h.EncoderDown == "" && h.HasSession && h.Age <= run.ctl.Threshold()
+	}
+	for i, h := range hs {
+		if !h.Running || !h.HasSession || h.Age <= limit {
 			continue
 		}
-		now := time.Now()
-		if d, ok := run.ctl.Observe(now, m.health(run, now)); ok {
-			m.applyFailover(run, d, now)
+		other := false
+		for j, o := range hs {
+			other = other || (j != i && healthy(o))
+		}
+		if !other {
+			continue
+		}
+		pr := run.pipes[i]
+		pr.mu.Lock()
+		cancel := pr.cancel
+		already := pr.killed != ""
+		if !already {
+			pr.killed = fmt.Sprintf("no output for %.1f s while pipeline %s's advances: stuck", h.Age.Seconds(), other2(hs, i))
+		}
+		pr.mu.Unlock()
+		if !already && cancel != nil {
+			m.log.Error("pipeline stuck; restarting it", "channel", run.rec.Name, "pipeline", pr.name, "age", h.Age)
+			cancel()
 		}
 	}
+}
+
+// other2 names the first pipeline of hs other than hs[i].
+func other2(hs []failover.Health, i int) string {
+	for j, h := range hs {
+		if j != i {
+			return h.Pipeline
+		}
+	}
+	return ""
 }
 
 // applyFailover repoints the origin group and reports the decision.

@@ -97,6 +97,8 @@ func (a *API) routes() {
 	mux.Handle(channel+"/stop", methodNotAllowed("POST"))
 	mux.Handle("POST "+channel+"/input", a.serveAPI(a.selectInput))
 	mux.Handle(channel+"/input", methodNotAllowed("POST"))
+	mux.Handle("POST /api/v1/alerts/alertmanager", a.serveAPI(a.alertWebhook))
+	mux.Handle("/api/v1/alerts/alertmanager", methodNotAllowed("POST"))
 	mux.Handle("GET /api/v1/events", a.serveAPI(a.listEvents))
 	mux.Handle("/api/v1/events", methodNotAllowed("GET, HEAD"))
 	mux.Handle("/api/", a.serveAPI(func(http.ResponseWriter, *http.Request) error {

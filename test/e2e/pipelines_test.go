@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
+
+	"onair/internal/promtest"
 )
 
 // pipelineState is the part of the API's pipeline JSON the tests use.
@@ -297,4 +299,61 @@ func getBody(t *testing.T, u string) string {
 		t.Fatalf("%s: %d", u, code)
 	}
 	return string(b)
+}
+
+// With automatic failover off, the shipped Prometheus rules and a real
+// Prometheus and Alertmanager do the promotion: pipeline A's ffmpeg hangs
+// (SIGSTOP), its manifest ages past the threshold, the
+// OnairPipelineManifestStale alert fires and Alertmanager's webhook makes
+// onair promote B.
+func TestAlertmanagerPromotesStandby(t *testing.T) {
+	t.Setenv("ONAIR_PIPELINES_AUTO_FAILOVER", "false")
+	s := startServer(t, "")
+	f := startStandard(t, s, "pm")
+	c := s.pipelines(t, "pm")
+	pa := c.Pipelines[0].Transcoder
+	if pa == nil || pa.PID == 0 || c.ActivePipeline != "a" {
+		t.Fatalf("channel %+v", c)
+	}
+	stack := promtest.Start(t, promtest.Config{
+		Target:     s.base + "/metrics",
+		RulesFile:  "../../deploy/prometheus/onair-rules.yml",
+		WebhookURL: s.base + "/api/v1/alerts/alertmanager",
+	})
+	time.Sleep(3 * time.Second) // a few healthy scrapes first
+	if got := s.pipelines(t, "pm").ActivePipeline; got != "a" {
+		t.Fatalf("active %q before the fault", got)
+	}
+	before := lastSegment(t, f.playlist)
+	if err := syscall.Kill(pa.PID, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pa.PID, syscall.SIGCONT) })
+	hung := time.Now()
+	waitFor(t, 40*time.Second, "promotion of b by the alert", func() bool { return s.pipelines(t, "pm").ActivePipeline == "b" })
+	t.Logf("ffmpeg hung to promotion through Prometheus and Alertmanager: %v", time.Since(hung).Round(time.Millisecond))
+	reason, data := failoverEvent(t, s, "pm")
+	if data["cause"] != "alert" || !strings.Contains(reason, "OnairPipelineManifestStale") {
+		t.Errorf("failover event %q %v; Prometheus/Alertmanager logs:\n%s", reason, data, stack.Logs())
+	}
+	waitFor(t, 15*time.Second, "segments from b", func() bool { return lastSegment(t, f.playlist) >= before+4 })
+	checkContinuous(t, f.playlist)
+	// The hung pipeline does not exit by itself: onair restarts it.
+	waitFor(t, 30*time.Second, "the stuck pipeline restarted", func() bool {
+		c := s.pipelines(t, "pm")
+		a := c.Pipelines[0]
+		return a.Transcoder != nil && a.Transcoder.PID != 0 && a.Transcoder.PID != pa.PID && a.ManifestAgeSeconds != nil && *a.ManifestAgeSeconds < 2
+	})
+	var events []struct{ Kind, Reason string }
+	_, _, b := get(s.base + "/api/v1/events?channel=pm")
+	if err := json.Unmarshal(b, &events); err != nil {
+		t.Fatal(err)
+	}
+	restarted := false
+	for _, e := range events {
+		restarted = restarted || e.Kind == "pipeline.restart" && strings.Contains(e.Reason, "stuck")
+	}
+	if !restarted {
+		t.Errorf("no pipeline.restart event for the stuck pipeline: %+v", events)
+	}
 }

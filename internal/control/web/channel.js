@@ -117,6 +117,14 @@ function renderChannel(ch) {
   $('i-transcoder').textContent = t
     ? `${t.state}${t.speed ? ` · ${t.speed.toFixed(2)}x` : ''}${t.restarts ? ` · ${t.restarts} restarts` : ''}`
     : '–';
+  const ins = ch.inputs;
+  $('i-inputs').textContent = ins
+    ? `${ins.active || 'none'} active${ins.manual ? ` (chosen: ${ins.manual})` : ''}`
+    : '–';
+  $('i-pipelines').textContent = (ch.pipeline_states || [])
+    .map((p) => `${p.name.toUpperCase()} ${p.role} · ${p.state}${p.encoder_down ? ` · encoder down: ${p.encoder_down}` : ''}` +
+      `${p.manifest_age_seconds != null ? ` · age ${p.manifest_age_seconds.toFixed(1)} s` : ''}`)
+    .join('; ') || `${ch.pipelines || 'single'}`;
   for (const [id, url] of [['u-hls', ch.playback.hls], ['u-dash', ch.playback.dash]]) {
     $(id).textContent = url || '–';
     if (url) $(id).href = url;
@@ -125,6 +133,15 @@ function renderChannel(ch) {
 
 async function loadChannel() {
   return getJSON(`/api/v1/channels/${encodeURIComponent(name)}`);
+}
+
+// renderOpsEvents lists the channel's newest decisions and alarms (input
+// switches, pipeline failovers, manifest-age alarms) from the event log.
+async function renderOpsEvents() {
+  const evs = await getJSON(`/api/v1/events?channel=${encodeURIComponent(name)}&limit=10`);
+  const list = $('ops-events');
+  list.replaceChildren(...(evs || []).map((e) =>
+    el('li', {}, el('span', { class: 'mono' }, new Date(e.at).toLocaleTimeString()), ` ${e.kind}: ${e.reason}`)));
 }
 
 // ---- players ----
@@ -369,6 +386,7 @@ async function main() {
       const c = await loadChannel();
       renderChannel(c);
       maybeStart(c);
+      await renderOpsEvents();
     } catch (err) {
       logEvent('warning', `channel refresh: ${explain(err)}`);
     }
