@@ -46,6 +46,8 @@ type pipelineRun struct {
 	encoderDown string          // why ffmpeg is down, until it runs again
 	downPID     int             // the ffmpeg that failed
 	expected    map[string]bool // renditions of the current session
+	inSession   bool            // the transcoder had a session at the last look
+	since       time.Time       // the current instance or session began: ages count from here at most
 }
 
 func newPipelineRun(channel, name string) *pipelineRun {
@@ -119,6 +121,7 @@ func (m *channels) runPipeline(ctx context.Context, run *channelRun, pr *pipelin
 			pr.mu.Lock()
 			pr.pipe, pr.cancel, pr.state, pr.detail, pr.killed = pipe, cancel, pipelineRunning, "", ""
 			clear(pr.expected) // a new instance's renditions have not aged
+			pr.since = time.Now()
 			if !pr.wanted { // stopped while this instance was being made
 				cancel()
 			}
@@ -210,7 +213,11 @@ func (m *channels) health(run *channelRun, now time.Time) []failover.Health {
 		switch st.State {
 		case "", transcode.StateIdle, transcode.StateStopped:
 			clear(pr.expected) // no session
+			pr.inSession = false
 		default:
+			if !pr.inSession {
+				pr.inSession, pr.since = true, now
+			}
 			for _, r := range st.Renditions {
 				pr.expected[r] = true
 			}
@@ -222,7 +229,11 @@ func (m *channels) health(run *channelRun, now time.Time) []failover.Health {
 					continue
 				}
 				h.HasSession = true
-				h.Age = max(h.Age, now.Sub(rend.LastChange()))
+				last := rend.LastChange()
+				if last.Before(pr.since) {
+					last = pr.since // output from before this instance or session
+				}
+				h.Age = max(h.Age, now.Sub(last))
 			}
 		}
 		pr.mu.Unlock()

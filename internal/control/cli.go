@@ -69,12 +69,13 @@ func Command() *cobra.Command {
 	pf.BoolVar(&o.json, "json", false, "print the API's JSON instead of text")
 
 	var lowLatency bool
+	var pipelines string
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a channel and print its ingest and playback URLs",
 		Args:  cobra.ExactArgs(1),
 		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
-			ch, err := c.CreateChannel(ctx, ChannelSpec{Name: args[0], LowLatency: lowLatency})
+			ch, err := c.CreateChannel(ctx, ChannelSpec{Name: args[0], LowLatency: lowLatency, Pipelines: pipelines})
 			if err != nil {
 				return err
 			}
@@ -82,6 +83,20 @@ func Command() *cobra.Command {
 		}),
 	}
 	create.Flags().BoolVar(&lowLatency, "low-latency", false, "low-latency channel (LL-HLS parts, shorter live delay)")
+	create.Flags().StringVar(&pipelines, "pipelines", "", `"standard" (two output-locked pipelines, A and B) or "single"; default: the server's pipelines.mode`)
+
+	pipeline := &cobra.Command{
+		Use:   "pipeline NAME a|b promote|stop|start",
+		Short: "Promote, stop or start one pipeline of a standard-mode channel",
+		Args:  cobra.ExactArgs(3),
+		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
+			ch, err := c.PipelineAction(ctx, args[0], args[1], args[2])
+			if err != nil {
+				return err
+			}
+			return o.print(w, ch, func() { printChannel(w, ch) })
+		}),
+	}
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -151,7 +166,7 @@ func Command() *cobra.Command {
 		}),
 	}
 
-	cmd.AddCommand(create, list, show, start, stop, del)
+	cmd.AddCommand(create, list, show, start, stop, del, pipeline)
 	return cmd
 }
 

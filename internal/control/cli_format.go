@@ -113,6 +113,20 @@ func printChannel(w io.Writer, ch Channel) {
 			k.add(1, "last error", t.LastError)
 		}
 	}
+	if len(ch.Pipelines) > 0 {
+		k.blank()
+		k.add(0, "Pipelines", ch.Mode+", active "+ch.ActivePipeline)
+		for _, p := range ch.Pipelines {
+			s := p.Role + ", " + p.State
+			if p.EncoderDown != "" {
+				s += ", encoder down: " + p.EncoderDown
+			}
+			if p.ManifestAgeSeconds != nil {
+				s += fmt.Sprintf(", manifest age %.1f s", *p.ManifestAgeSeconds)
+			}
+			k.add(1, p.Name, s+", storage "+p.StoragePrefix)
+		}
+	}
 	k.write(w)
 
 	if len(ch.Renditions) > 0 {

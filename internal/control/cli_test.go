@@ -72,6 +72,14 @@ func TestCLI(t *testing.T) {
 		{args: []string{"channel", "stop", "news", api}, wantOut: []string{"channel news stopped"}},
 		{args: []string{"channel", "show", "news", api}, wantOut: []string{"stopped (disabled)"}},
 		{args: []string{"channel", "start", "news", api}, wantOut: []string{"channel news started (state idle)"}},
+		{args: []string{"channel", "create", "std", "--pipelines", "standard", api}, wantOut: []string{
+			"Pipelines standard, active a", "a active, running, storage std/", "b standby, running, storage std.b/"}},
+		{args: []string{"channel", "pipeline", "std", "b", "promote", api}, wantOut: []string{
+			"Pipelines standard, active b", "a standby", "b active"}},
+		{args: []string{"channel", "pipeline", "std", "b", "promote", api}, wantFailed: true,
+			wantErr: "onair: pipeline b is already active: conflict\n"},
+		{args: []string{"channel", "pipeline", "std", "c", "promote", api}, wantFailed: true,
+			wantErr: "onair: no pipeline \"c\": channels have pipelines a and b\n"},
 		{args: []string{"channel", "delete", "news", api}, wantOut: []string{"channel news deleted"}},
 		{args: []string{"channel", "delete", "news", api}, wantFailed: true, wantErr: "onair: channel \"news\": not found\n"},
 	}

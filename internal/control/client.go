@@ -105,6 +105,16 @@ func (c *Client) StartChannel(ctx context.Context, name string) (Channel, error)
 	return ch, nil
 }
 
+// PipelineAction promotes, stops or starts pipeline ("a" or "b") of a
+// standard-mode channel.
+func (c *Client) PipelineAction(ctx context.Context, name, pipeline, action string) (Channel, error) {
+	var ch Channel
+	if err := c.do(ctx, http.MethodPost, channelPath(name)+"/pipelines/"+url.PathEscape(pipeline), PipelineAction{Action: action}, &ch); err != nil {
+		return Channel{}, fmt.Errorf("%s pipeline %s of channel %q: %w", action, pipeline, name, err)
+	}
+	return ch, nil
+}
+
 // StopChannel disables a channel: its publisher is dropped and refused.
 func (c *Client) StopChannel(ctx context.Context, name string) (Channel, error) {
 	var ch Channel

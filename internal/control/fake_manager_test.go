@@ -71,6 +71,12 @@ func (f *fakeManager) CreateChannel(_ context.Context, spec control.ChannelSpec,
 		CreatedAt:  time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC),
 		State:      control.StateIdle,
 		Ingest:     control.Ingest{StreamKey: "key-" + spec.Name, SRTPassphrase: "pass-" + spec.Name},
+		Mode:       "single",
+	}
+	if spec.Pipelines == "standard" {
+		ch.Mode, ch.ActivePipeline = "standard", "a"
+		ch.Pipelines = []control.Pipeline{{Name: "a", Role: "active", State: "running", StoragePrefix: spec.Name + "/"},
+			{Name: "b", Role: "standby", State: "running", StoragePrefix: spec.Name + ".b/"}}
 	}
 	f.channels[spec.Name] = ch
 	return withURLs(ch, baseURL), nil
@@ -194,6 +200,15 @@ func (f *fakeManager) PipelineAction(_ context.Context, name, pipeline, action, 
 			return control.Channel{}, fmt.Errorf("pipeline %s is already active: %w", pipeline, control.ErrConflict)
 		}
 		ch.ActivePipeline = pipeline
+		ps := make([]control.Pipeline, len(ch.Pipelines))
+		for i, p := range ch.Pipelines {
+			p.Role = "standby"
+			if p.Name == pipeline {
+				p.Role = "active"
+			}
+			ps[i] = p
+		}
+		ch.Pipelines = ps
 	}
 	f.channels[name] = ch
 	return ch, nil

@@ -278,6 +278,18 @@ func TestPipelineFailover(t *testing.T) {
 			c := s.pipelines(t, "ps")
 			return c.Pipelines[0].State == "running" && c.Pipelines[0].ManifestAgeSeconds != nil && *c.Pipelines[0].ManifestAgeSeconds < 2
 		})
+		// The restarted pipeline joins the same numbering and timing.
+		joined := lastSegment(t, f.playlist)
+		// The first segment after the join may be partial (it starts at the
+		// first keyframe the new pipeline sees); the ones after are locked.
+		waitFor(t, 20*time.Second, "four more segments", func() bool { return lastSegment(t, f.playlist) >= joined+4 })
+		n := lastSegment(t, f.playlist) - 1
+		for _, r := range []string{"160p30", "audio"} {
+			a, b := segmentTiming(t, media, "ps", r, n), segmentTiming(t, media, "ps.b", r, n)
+			if a != b || a.Samples == 0 {
+				t.Errorf("after the restart, %s segment %d: A %+v, B %+v: not output-locked", r, n, a, b)
+			}
+		}
 		metrics := getBody(t, s.base+"/metrics")
 		for _, want := range []string{
 			`onair_pipeline_active{channel="ps",pipeline="b"} 1`,
