@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"onair/internal/live"
 )
 
 var startsAt = time.Date(2026, 11, 3, 10, 15, 4, 512000000, time.UTC)
@@ -239,21 +241,6 @@ func TestOneLine(t *testing.T) {
 	}
 }
 
-func TestValidChannel(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{"demo", true}, {"0", true}, {"a-b-1", true}, {strings.Repeat("a", 63), true},
-		{"", false}, {"-a", false}, {"A", false}, {"a_b", false}, {"a.b", false}, {"a b", false},
-		{strings.Repeat("a", 64), false}, {"é", false},
-	} {
-		if got := validChannel(tc.in); got != tc.want {
-			t.Errorf("validChannel(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	body, err := os.ReadFile(realPayload)
 	if err != nil {
@@ -277,7 +264,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, p := range got {
-			if !validChannel(p.Channel) || (p.Pipeline != "a" && p.Pipeline != "b") || p.Alert == "" || p.StartsAt.IsZero() {
+			if !live.ValidChannelName(p.Channel) || (p.Pipeline != "a" && p.Pipeline != "b") || p.Alert == "" || p.StartsAt.IsZero() {
 				t.Fatalf("invalid promotion accepted: %+v", p)
 			}
 			if len(p.Reason) > MaxReasonBytes || !utf8.ValidString(p.Reason) || strings.ContainsAny(p.Reason, "\r\n\t\x00") ||

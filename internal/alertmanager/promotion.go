@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"onair/internal/live"
 )
 
 // Labels and values onair's alert rules set (deploy/prometheus/onair-rules.yml).
@@ -96,7 +98,7 @@ func promotion(a Alert, action string) (Promotion, error) {
 		return Promotion{}, fmt.Errorf("%s: unknown %s %q, want %q", name, ActionLabel, action, ActionPromoteStandby)
 	}
 	ch := a.Labels[ChannelLabel]
-	if !validChannel(ch) {
+	if !live.ValidChannelName(ch) {
 		return Promotion{}, fmt.Errorf("%s: %s label %q is not a channel name (^[a-z0-9][a-z0-9-]{0,62}$)", name, ChannelLabel, ch)
 	}
 	pl := a.Labels[PipelineLabel]
@@ -168,23 +170,4 @@ func oneLine(s string, max int) string {
 		cut--
 	}
 	return out[:cut] + ellipsis
-}
-
-// validChannel reports whether name matches ^[a-z0-9][a-z0-9-]{0,62}$, the
-// rule of control.ValidChannelName (not imported: the control plane imports
-// this package).
-func validChannel(name string) bool {
-	if len(name) == 0 || len(name) > 63 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '-' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

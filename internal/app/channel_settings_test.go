@@ -24,7 +24,9 @@ func TestChannelInputs(t *testing.T) {
 		{"loss and clear", control.InputSettings{LossAfter: "2s", ClearAfter: "30s"},
 			func(in config.Inputs) bool { return in.LossAfter == 2*time.Second && in.ClearAfter == 30*time.Second }, ""},
 		{"content checks", control.InputSettings{BlackAfter: "3s", SilentAfter: "5s"},
-			func(in config.Inputs) bool { return in.BlackAfter == 3*time.Second && in.SilentAfter == 5*time.Second && in.ContentChecks() }, ""},
+			func(in config.Inputs) bool {
+				return in.BlackAfter == 3*time.Second && in.SilentAfter == 5*time.Second && in.ContentChecks()
+			}, ""},
 		{"slate off", control.InputSettings{Slate: &off}, func(in config.Inputs) bool { return !in.Slate }, ""},
 		{"slate text", control.InputSettings{Slate: &on, SlateText: "Back soon"}, func(in config.Inputs) bool { return in.Slate && in.SlateText == "Back soon" }, ""},
 		{"loss too short", control.InputSettings{LossAfter: "10ms"}, nil, "inputs.loss_after: 10ms out of range"},

@@ -94,6 +94,10 @@ func TestConnLimit(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("refusal took %v; want it at once", d)
 	}
+	// The client can see the reset before the server has counted it.
+	for deadline := time.Now().Add(2 * time.Second); testutil.ToFloat64(l.refused) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if n := testutil.ToFloat64(l.refused); n != 1 {
 		t.Errorf("refused counter %v, want 1", n)
 	}

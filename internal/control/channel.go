@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"onair/internal/live"
 )
 
 // Sentinel errors a Manager wraps so the API can choose the status code:
@@ -238,18 +240,4 @@ type Event struct {
 
 // ValidChannelName reports whether name matches ^[a-z0-9][a-z0-9-]{0,62}$:
 // safe in URLs, object keys, NATS subjects and file names.
-func ValidChannelName(name string) bool {
-	if len(name) == 0 || len(name) > 63 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '-' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+func ValidChannelName(name string) bool { return live.ValidChannelName(name) }

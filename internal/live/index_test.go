@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,6 +160,21 @@ func TestPipelineID(t *testing.T) {
 		c, p := SplitPipelineID(tc.id)
 		if c != tc.channel || p != tc.pipeline {
 			t.Errorf("SplitPipelineID(%q) = %q, %q", tc.id, c, p)
+		}
+	}
+}
+
+func TestValidChannelName(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"demo", true}, {"0", true}, {"a-b-1", true}, {strings.Repeat("a", 63), true},
+		{"", false}, {"-a", false}, {"A", false}, {"a_b", false}, {"a.b", false}, {"a b", false},
+		{strings.Repeat("a", 64), false}, {"é", false},
+	} {
+		if got := ValidChannelName(tc.in); got != tc.want {
+			t.Errorf("ValidChannelName(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }

@@ -113,3 +113,22 @@ func SplitPipelineID(id string) (channel, pipeline string) {
 	}
 	return id, PipelineA
 }
+
+// ValidChannelName reports whether name matches ^[a-z0-9][a-z0-9-]{0,62}$:
+// safe in URLs, object keys, NATS subjects and file names, and free of
+// the '.' that PipelineID uses.
+func ValidChannelName(name string) bool {
+	if len(name) == 0 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
