@@ -1,7 +1,7 @@
 // Command onair-bench measures onair on this machine and prints one
 // Markdown table per figure, with the exact commands and parameters used:
 //
-//	go run ./cmd/onair-bench [-only transcode,latency,coldstart,origin,edge,viewers,failover] [-seconds 30] [-onair bin/onair]
+//	go run ./cmd/onair-bench [-only transcode,latency,coldstart,origin,edge,viewers,failover,pipelines] [-seconds 30] [-onair bin/onair]
 //
 // Figures: transcode (CPU of a channel's transcoding against raw ffmpeg
 // with the same ladder), latency (ingest-to-available from onair's part
@@ -14,7 +14,10 @@
 // origin) and viewers (simulated LL-HLS viewers on one onair edge in front
 // of a synthetic origin, ramped in steps: cache-hit latency, memory and
 // origin offload) and failover (the primary publisher killed while a
-// backup publishes: time to the switch and the output's timestamp jump).
+// backup publishes: time to the switch and the output's timestamp jump)
+// and pipelines (a standard-mode channel's active pipeline's ffmpeg
+// killed: time until the API and the playlists serve the standby, sequence
+// continuity; CPU of a standard channel against a single one).
 // docs/BENCHMARKS.md explains each figure and records a run.
 //
 // Everything listens and connects on 127.0.0.1 only. Every process the
@@ -23,7 +26,7 @@
 // bin/onair (scripts/setup.sh), ffmpeg, node with web/node_modules and
 // Chromium (for the player figure), nginx (Debian nginx-light), wrk and
 // varnishd (Debian varnish, for the edge figure).
-// Run it from the repository root. A default run takes about 11 minutes.
+// Run it from the repository root. A default run takes about 15 minutes.
 package main
 
 import (
@@ -43,7 +46,7 @@ import (
 )
 
 // figures in run order, by -only name.
-var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge", "viewers", "failover"}
+var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge", "viewers", "failover", "pipelines"}
 
 // bench holds what every figure needs.
 type bench struct {
@@ -121,7 +124,7 @@ func run() error {
 	start := time.Now()
 	fmt.Print(machineReport(ctx, bin, os.Args[1:]))
 	type fig func(context.Context) (*section, error)
-	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge, "viewers": b.figViewers, "failover": b.figFailover}
+	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge, "viewers": b.figViewers, "failover": b.figFailover, "pipelines": b.figPipelines}
 	var failed []string
 	for _, name := range figureNames {
 		if !want[name] {

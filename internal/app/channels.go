@@ -205,6 +205,8 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 		Grid:        grid,
 		LowLatency:  rec.LowLatency,
 		Threads:     m.cfg.Transcode.Threads,
+		// The other pipeline has a failed encoder's unfinished segment whole.
+		AbortOnFailure: len(names) > 1,
 	}
 	ctl, err := m.newController(grid.Segment)
 	if err != nil {

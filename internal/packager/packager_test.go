@@ -325,6 +325,33 @@ func TestCloseCompletesTrailingSegment(t *testing.T) {
 	checkSegmentObjects(t, f, "v", last, 90000)
 }
 
+// Abort (a failed encoder in standard mode) leaves the unfinished segment
+// out of the index rather than completing it short; a later session
+// continues the numbering.
+func TestAbortDropsTrailingSegment(t *testing.T) {
+	aus := encodeVideo(t, "libx264", "320x180", 2.7, 30, 60) // 81 frames
+	f := newFixture(t, Config{}, nil)
+	tr, err := f.p.Open("ch", videoRendition("v", 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range videoUnits(aus, 30, anchorSeg*segTicks) {
+		if err := tr.Write(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	snap := f.snapshot(t, "v")
+	if len(snap.Segments) != 1 || !snap.Segments[0].Complete || snap.Segments[0].Number != anchorSeg {
+		t.Fatalf("segments after abort %+v, want only the complete %d", snap.Segments, anchorSeg)
+	}
+	if _, err := f.p.Open("ch", videoRendition("v", 30)); err != nil {
+		t.Fatalf("open after abort: %v", err)
+	}
+}
+
 func TestBFramesCompositionOffsets(t *testing.T) {
 	aus := encodeBFrames(t, 4, 30, 60)
 	f := newFixture(t, Config{}, nil)

@@ -176,6 +176,21 @@ func (t *Track) Close() error {
 	return nil
 }
 
+// Abort ends the Track without completing its unfinished segment: the
+// segment and its parts leave the live index (objects already stored
+// stay) and waiters are woken. Use it when the media source failed and
+// another pipeline has the segment whole.
+func (t *Track) Abort() error {
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	t.held = nil
+	t.lr.DropIncomplete()
+	t.p.release(t.st)
+	return nil
+}
+
 // defaultDuration is a sample duration for a lone frame.
 func (t *Track) defaultDuration() uint32 {
 	if t.audioDur > 0 {

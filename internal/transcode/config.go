@@ -37,6 +37,11 @@ type Config struct {
 	// QueueFrames is how many video frames may wait for ffmpeg before
 	// frames are dropped up to the next keyframe (default 120).
 	QueueFrames int
+	// AbortOnFailure abandons the unfinished segment of the ladder
+	// renditions when ffmpeg fails (Sinks that implement Aborter) instead
+	// of closing it short: in standard mode the other pipeline has that
+	// segment whole, and one URL must not name two different objects.
+	AbortOnFailure bool
 	// OnFailure, if set, is called each time ffmpeg fails mid-session,
 	// before the restart backoff, with the failure. It must not block.
 	OnFailure func(err error)

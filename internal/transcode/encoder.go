@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
@@ -33,6 +34,9 @@ type encoder struct {
 	failOnce    sync.Once
 	mu          sync.Mutex
 	failErr     error
+	// ending is set when the run is being ended on purpose (session end,
+	// cancel); outputs reaching EOF otherwise mean ffmpeg failed.
+	ending atomic.Bool
 }
 
 // encoderArgs returns the ffmpeg arguments for a run starting at first
@@ -231,6 +235,7 @@ func (e *encoder) failure() error {
 // finish ends a run at the end of a session: ffmpeg gets EOF on stdin and
 // has drainTimeout to flush every rendition before it is stopped.
 func (e *encoder) finish(drainTimeout time.Duration) {
+	e.ending.Store(true)
 	p := e.s.p
 	// Bounded by the write deadline; a failure shows as ffmpeg's exit
 	// status below.
@@ -264,6 +269,7 @@ func (e *encoder) finish(drainTimeout time.Duration) {
 // kill stops ffmpeg at once (the process context is already canceled,
 // which started the stop) and waits for the readers.
 func (e *encoder) kill() {
+	e.ending.Store(true)
 	_ = e.proc.Stop()
 	e.waitReaders()
 	e.s.p.setState(StateIdle, 0)

@@ -143,6 +143,7 @@ type recording struct {
 	units   []media.Unit
 	arrived []time.Time
 	closed  bool
+	aborted bool // closed through Abort
 }
 
 // fakeOutput records everything the pipeline hands it.
@@ -233,6 +234,14 @@ func (s *fakeSink) Close() error {
 	s.o.mu.Lock()
 	defer s.o.mu.Unlock()
 	s.rec.closed = true
+	return nil
+}
+
+// Abort implements Aborter.
+func (s *fakeSink) Abort() error {
+	s.o.mu.Lock()
+	defer s.o.mu.Unlock()
+	s.rec.closed, s.rec.aborted = true, true
 	return nil
 }
 

@@ -25,3 +25,10 @@ type Sink interface {
 	Write(u media.Unit) error
 	Close() error
 }
+
+// Aborter is a Sink that can end without completing its unfinished
+// segment: with Config.AbortOnFailure, a failed ffmpeg's renditions are
+// aborted rather than closed.
+type Aborter interface {
+	Abort() error
+}

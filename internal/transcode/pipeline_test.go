@@ -2,6 +2,7 @@ package transcode
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -259,79 +260,89 @@ func TestPipelineGapAndNewSession(t *testing.T) {
 	}
 }
 
+// ffmpeg killed mid-session: it restarts with backoff, OnFailure hears of
+// it, and the ladder renditions' unfinished segment is closed short (single
+// mode) or abandoned (AbortOnFailure, standard mode).
 func TestPipelineKilledFFmpegRestarts(t *testing.T) {
-	c := makeClip(t, 8)
-	failures := make(chan error, 4)
-	h := startPipeline(t, Config{Passthrough: true, RestartMin: 50 * time.Millisecond, RestartMax: 100 * time.Millisecond,
-		OnFailure: func(err error) { failures <- err }})
-	var killed int
-	var walls map[int64]time.Time
-	var pub *stream.Publisher
-	published := make(chan struct{})
-	go func() {
-		defer close(published)
-		pub, walls = publish(t, h.st, c, 2, nil)
-	}()
-	// Kill ffmpeg once it has produced some output.
-	h.out.waitFor(t, "ladder output", 20*time.Second, func() bool {
-		r := h.out.opens["240p30"]
-		return len(r) == 1 && len(r[0].units) >= 30
-	})
-	st := h.p.Status()
-	if st.State != StateRunning || st.PID == 0 {
-		t.Fatalf("status while running %+v", st)
-	}
-	killed = st.PID
-	if err := syscall.Kill(killed, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	h.out.waitFor(t, "restarted output", 20*time.Second, func() bool {
-		r := h.out.opens["240p30"]
-		return len(r) == 2 && r[0].closed && len(r[1].units) >= 15
-	})
-	select {
-	case err := <-failures:
-		if !strings.Contains(err.Error(), "SIGKILL") {
-			t.Errorf("OnFailure got %v, want ffmpeg's SIGKILL", err)
-		}
-	default:
-		t.Error("OnFailure was not called for the killed ffmpeg")
-	}
-	st = h.p.Status()
-	if st.Restarts != 1 || !strings.Contains(st.LastError, "SIGKILL") || st.PID == killed {
-		t.Errorf("status after the restart %+v", st)
-	}
-	<-published
-	if pub == nil {
-		t.FailNow()
-	}
-	pub.Close()
-	h.out.waitFor(t, "every sink closed", 20*time.Second, func() bool {
-		return h.out.allClosed("source", "audio", "240p30", "120p15")
-	})
-	sess := pub.Session()
-	for _, name := range []string{"240p30", "120p15"} {
-		recs := h.out.get(name)
-		if len(recs) != 2 {
-			t.Fatalf("%s opened %d times, want 2", name, len(recs))
-		}
-		fps := 30.0
-		if name == "120p15" {
-			fps = 15
-		}
-		// After the restart, output resumes exactly on a segment boundary.
-		resumed := recs[1].units[0].PTS
-		if (resumed-sess.Mapping.Anchor)%testGrid.SegmentTicks() != 0 {
-			t.Errorf("%s resumed at %d, not on a segment boundary", name, resumed)
-		}
-		if resumed <= recs[0].units[len(recs[0].units)-1].PTS {
-			t.Errorf("%s resumed at %d, before the end of the first run", name, resumed)
-		}
-		checkLadderRecording(t, recs[1], sess.Mapping.Anchor, fps, walls, sess.Mapping.Offset, nil)
-	}
-	// The source never stopped.
-	if n := len(h.out.get("source")); n != 1 {
-		t.Errorf("source opened %d times, want 1", n)
+	for _, abort := range []bool{false, true} {
+		t.Run(fmt.Sprintf("abort=%v", abort), func(t *testing.T) {
+			c := makeClip(t, 8)
+			failures := make(chan error, 4)
+			h := startPipeline(t, Config{Passthrough: true, RestartMin: 50 * time.Millisecond, RestartMax: 100 * time.Millisecond,
+				OnFailure: func(err error) { failures <- err }, AbortOnFailure: abort})
+			var killed int
+			var walls map[int64]time.Time
+			var pub *stream.Publisher
+			published := make(chan struct{})
+			go func() {
+				defer close(published)
+				pub, walls = publish(t, h.st, c, 2, nil)
+			}()
+			// Kill ffmpeg once it has produced some output.
+			h.out.waitFor(t, "ladder output", 20*time.Second, func() bool {
+				r := h.out.opens["240p30"]
+				return len(r) == 1 && len(r[0].units) >= 30
+			})
+			st := h.p.Status()
+			if st.State != StateRunning || st.PID == 0 {
+				t.Fatalf("status while running %+v", st)
+			}
+			killed = st.PID
+			if err := syscall.Kill(killed, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			h.out.waitFor(t, "restarted output", 20*time.Second, func() bool {
+				r := h.out.opens["240p30"]
+				return len(r) == 2 && r[0].closed && len(r[1].units) >= 15
+			})
+			select {
+			case err := <-failures:
+				if !strings.Contains(err.Error(), "SIGKILL") {
+					t.Errorf("OnFailure got %v, want ffmpeg's SIGKILL", err)
+				}
+			default:
+				t.Error("OnFailure was not called for the killed ffmpeg")
+			}
+			st = h.p.Status()
+			if st.Restarts != 1 || !strings.Contains(st.LastError, "SIGKILL") || st.PID == killed {
+				t.Errorf("status after the restart %+v", st)
+			}
+			<-published
+			if pub == nil {
+				t.FailNow()
+			}
+			pub.Close()
+			h.out.waitFor(t, "every sink closed", 20*time.Second, func() bool {
+				return h.out.allClosed("source", "audio", "240p30", "120p15")
+			})
+			sess := pub.Session()
+			for _, name := range []string{"240p30", "120p15"} {
+				recs := h.out.get(name)
+				if len(recs) != 2 {
+					t.Fatalf("%s opened %d times, want 2", name, len(recs))
+				}
+				if recs[0].aborted != abort || recs[1].aborted {
+					t.Errorf("%s: the failed run's sink aborted=%v, the session end's aborted=%v; want %v, false", name, recs[0].aborted, recs[1].aborted, abort)
+				}
+				fps := 30.0
+				if name == "120p15" {
+					fps = 15
+				}
+				// After the restart, output resumes exactly on a segment boundary.
+				resumed := recs[1].units[0].PTS
+				if (resumed-sess.Mapping.Anchor)%testGrid.SegmentTicks() != 0 {
+					t.Errorf("%s resumed at %d, not on a segment boundary", name, resumed)
+				}
+				if resumed <= recs[0].units[len(recs[0].units)-1].PTS {
+					t.Errorf("%s resumed at %d, before the end of the first run", name, resumed)
+				}
+				checkLadderRecording(t, recs[1], sess.Mapping.Anchor, fps, walls, sess.Mapping.Offset, nil)
+			}
+			// The source never stopped.
+			if n := len(h.out.get("source")); n != 1 {
+				t.Errorf("source opened %d times, want 1", n)
+			}
+		})
 	}
 }
 

@@ -157,9 +157,16 @@ func (o *renditionOutput) onAU(rawPTS, rawDTS int64, au [][]byte) error {
 	return nil
 }
 
+// close closes the rendition's sink; when ffmpeg failed and the pipeline
+// is configured to, it abandons the unfinished segment instead.
 func (o *renditionOutput) close() {
-	if o.sink != nil {
-		o.sink.close()
-		o.sink = nil
+	if o.sink == nil {
+		return
 	}
+	if o.e.s.p.cfg.AbortOnFailure && !o.e.ending.Load() {
+		o.sink.abort()
+	} else {
+		o.sink.close()
+	}
+	o.sink = nil
 }

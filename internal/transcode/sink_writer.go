@@ -52,3 +52,21 @@ func (w *sinkWriter) close() {
 	w.sink = nil
 	w.p.setOpen(w.name, false)
 }
+
+// abort ends the Sink without completing its unfinished segment, when the
+// Sink can (Aborter); otherwise it closes it.
+func (w *sinkWriter) abort() {
+	if w.sink == nil {
+		return
+	}
+	a, ok := w.sink.(Aborter)
+	if !ok {
+		w.close()
+		return
+	}
+	if err := a.Abort(); err != nil {
+		w.p.log.Warn("aborting output failed", slog.String("rendition", w.name), slog.Any("err", err))
+	}
+	w.sink = nil
+	w.p.setOpen(w.name, false)
+}
