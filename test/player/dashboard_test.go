@@ -53,6 +53,18 @@ func (m oneChannel) SelectInput(context.Context, string, string, string) (contro
 	return control.Channel{}, control.ErrInvalid
 }
 
+func (m oneChannel) UpdateChannel(context.Context, string, control.ChannelUpdate, string) (control.Channel, error) {
+	return control.Channel{}, control.ErrInvalid
+}
+
+func (m oneChannel) PipelineAction(context.Context, string, string, string, string) (control.Channel, error) {
+	return control.Channel{}, control.ErrInvalid
+}
+
+func (m oneChannel) AlertFailover(context.Context, string, string, string) (string, error) {
+	return "", control.ErrInvalid
+}
+
 func (m oneChannel) GetChannel(_ context.Context, name, baseURL string) (control.Channel, error) {
 	if name != "demo" {
 		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
