@@ -78,7 +78,12 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	acc, err := newAccess(cfg)
+	if err != nil {
+		return err
+	}
 	chans := newChannels(cfg, st, objs, index, pkg, a.log, a.reg)
+	chans.access = acc
 	for _, c := range []prometheus.Collector{newInputCollector(chans), newPipelineCollector(chans), chans.failovers} {
 		if err := a.reg.Register(c); err != nil {
 			return fmt.Errorf("metrics: %w", err)
@@ -112,7 +117,7 @@ func (a *App) Run(ctx context.Context) error {
 	var playback http.Handler = org.Handler()
 	var edgeTier *originEdge
 	if cfg.Edge.Enabled {
-		if edgeTier, err = listenOriginEdge(cfg, playback, alarmEvents("serve "+cfg.HTTP.Listen, func(e store.Event) error {
+		if edgeTier, err = listenOriginEdge(cfg, playback, acc.edgeAccess(), alarmEvents("serve "+cfg.HTTP.Listen, func(e store.Event) error {
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			return st.PublishEvent(pctx, e)
@@ -121,6 +126,11 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		closers = append(closers, edgeTier.Close)
 		playback = edgeTier.Handler()
+	} else {
+		// No edge: the origin checks the tokens itself.
+		playback = acc.edgeAccess().Gate(playback, func(reason string) {
+			a.log.Debug("access denied", "reason", reason)
+		})
 	}
 
 	var rtmpSrv *rtmp.Server

@@ -116,6 +116,13 @@ func (m *channels) UpdateChannel(ctx context.Context, name string, upd control.C
 	if upd.Pipelines != nil && *upd.Pipelines != "" {
 		rec.Pipelines = *upd.Pipelines
 	}
+	accessOnly := upd.Pipelines == nil && upd.Inputs == nil
+	if upd.Access != nil {
+		rec.Access = *upd.Access
+		if rec.Access == accessPublic {
+			rec.Access = ""
+		}
+	}
 	if upd.Inputs != nil {
 		if rec.Inputs, err = inputSettings(*upd.Inputs); err != nil {
 			return control.Channel{}, err
@@ -127,10 +134,13 @@ func (m *channels) UpdateChannel(ctx context.Context, name string, upd control.C
 	if err := m.st.PutChannel(ctx, rec); err != nil {
 		return control.Channel{}, err
 	}
+	if m.access != nil {
+		m.access.set(name, rec.Access)
+	}
 	m.mu.Lock()
 	_, running := m.running[name]
 	m.mu.Unlock()
-	if running {
+	if running && !accessOnly { // access applies at once, without a restart
 		m.stop(name)
 		if err := m.start(ctx, rec); err != nil {
 			return control.Channel{}, err

@@ -44,6 +44,7 @@ type channels struct {
 	rtmpAddr, srtAddr net.Addr
 
 	failovers *prometheus.CounterVec // onair_pipeline_failovers_total{channel,cause}
+	access    *access                // signed playback; nil in tests without it
 
 	mu      sync.Mutex
 	ctx     context.Context // parent of every channel's goroutines; set by run
@@ -90,6 +91,9 @@ func (m *channels) run(ctx context.Context) error {
 		return fmt.Errorf("load channels: %w", err)
 	}
 	for _, rec := range recs {
+		if m.access != nil {
+			m.access.set(rec.Name, rec.Access)
+		}
 		if rec.Enabled {
 			if err := m.start(ctx, rec); err != nil {
 				m.log.Error("channel did not start", "channel", rec.Name, "err", err)
@@ -291,6 +295,10 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 		LowLatency:      spec.LowLatency,
 		CreatedAt:       time.Now().UTC().Truncate(time.Millisecond),
 		Pipelines:       spec.Pipelines,
+		Access:          spec.Access,
+	}
+	if rec.Access == accessPublic {
+		rec.Access = ""
 	}
 	if rec.Pipelines == "" {
 		rec.Pipelines = m.cfg.Pipelines.Mode
@@ -310,6 +318,9 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 			return control.Channel{}, fmt.Errorf("%w: channel %s already exists", control.ErrConflict, spec.Name)
 		}
 		return control.Channel{}, err
+	}
+	if m.access != nil {
+		m.access.set(rec.Name, rec.Access)
 	}
 	if err := m.start(ctx, rec); err != nil {
 		return control.Channel{}, err
@@ -353,6 +364,9 @@ func (m *channels) DeleteChannel(ctx context.Context, name string) error {
 		return err
 	}
 	m.stop(name)
+	if m.access != nil {
+		m.access.set(name, "")
+	}
 	for _, p := range []string{live.PipelineA, live.PipelineB} {
 		m.index.Remove(live.PipelineID(name, p))
 	}
@@ -408,7 +422,10 @@ func (m *channels) SetChannelEnabled(ctx context.Context, name string, enabled b
 // status assembles what the API shows for a channel.
 func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
 	c := control.Channel{Name: rec.Name, Enabled: rec.Enabled, LowLatency: rec.LowLatency, CreatedAt: rec.CreatedAt, State: control.StateStopped,
-		Mode: m.mode(rec), InputSettings: apiInputSettings(rec.Inputs)}
+		Mode: m.mode(rec), InputSettings: apiInputSettings(rec.Inputs), Access: accessPublic}
+	if rec.Access == accessSigned {
+		c.Access = accessSigned
+	}
 	host := m.cfg.HTTP.PublicHost
 	if host == "" {
 		if u, err := url.Parse(baseURL); err == nil {

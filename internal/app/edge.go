@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,6 +90,24 @@ func RunEdge(ctx context.Context, opts EdgeOptions, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ecfg := edgeConfig(cfg, cfg.Upstreams)
+	if len(cfg.SignedPrefixes) > 0 {
+		if len(cfg.SigningKeys) == 0 {
+			return errors.New("edge: signed_prefixes need signing_keys (the public keys tokens are checked with)")
+		}
+		v, err := newVerifier(cfg, nil)
+		if err != nil {
+			return fmt.Errorf("edge: %w", err)
+		}
+		prefixes := cfg.SignedPrefixes
+		ecfg.Access = &edge.AccessConfig{Verifier: v, Protected: func(path string) bool {
+			for _, p := range prefixes {
+				if strings.HasPrefix(path, p) {
+					return true
+				}
+			}
+			return false
+		}}
+	}
 	if cfg.EventsURL != "" {
 		events, err := store.DialEvents(cfg.EventsURL, "onair edge")
 		if err != nil {
@@ -221,7 +240,7 @@ type originEdge struct {
 // listenOriginEdge binds the origin's loopback listener and builds the
 // edge in front of it; its metrics go to reg. The caller closes it if it
 // never runs.
-func listenOriginEdge(cfg config.Config, origin http.Handler, onAlarm func(edge.Alarm), log *slog.Logger, reg prometheus.Registerer) (*originEdge, error) {
+func listenOriginEdge(cfg config.Config, origin http.Handler, acc *edge.AccessConfig, onAlarm func(edge.Alarm), log *slog.Logger, reg prometheus.Registerer) (*originEdge, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("edge: origin loopback listener: %w", err)
@@ -235,6 +254,7 @@ func listenOriginEdge(cfg config.Config, origin http.Handler, onAlarm func(edge.
 	ups := append([]string{"http://" + ln.Addr().String()}, cfg.Edge.Upstreams...)
 	ecfg := edgeConfig(ec, ups)
 	ecfg.OnAlarm = onAlarm
+	ecfg.Access = acc
 	e, err := edge.New(ecfg, log, reg)
 	if err != nil {
 		ln.Close()

@@ -255,7 +255,7 @@ func TestOriginEdge(t *testing.T) {
 	cfg := config.Default()
 	cfg.Edge.Upstreams = []string{"http://127.0.0.1:1"} // a secondary that is never needed
 	reg := prometheus.NewRegistry()
-	oe, err := listenOriginEdge(cfg, origin, nil, slog.New(slog.DiscardHandler), reg)
+	oe, err := listenOriginEdge(cfg, origin, nil, nil, slog.New(slog.DiscardHandler), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

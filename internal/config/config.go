@@ -43,6 +43,8 @@ type Config struct {
 	Inputs Inputs `yaml:"inputs"`
 	// Pipelines configures redundant pipelines and failover.
 	Pipelines Pipelines `yaml:"pipelines"`
+	// Signing configures signed playback tokens.
+	Signing Signing `yaml:"signing"`
 }
 
 // Log configures log/slog output.
@@ -155,6 +157,7 @@ func Default() Config {
 		Edge:      DefaultEdge(),
 		Inputs:    DefaultInputs(),
 		Pipelines: DefaultPipelines(),
+		Signing:   DefaultSigning(),
 	}
 }
 
@@ -398,6 +401,7 @@ func (c *Config) Validate() error {
 	c.Edge.validate(bad)
 	c.Inputs.validate(bad)
 	c.Pipelines.validate(bad)
+	c.Signing.validate(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -67,6 +69,17 @@ type Edge struct {
 	// alarms to (subjects onair.events.edge.manifest_age.*); "" publishes
 	// none. `onair serve` publishes to its own state store.
 	EventsURL string `yaml:"events_url"`
+	// SigningKeys are the public keys (key ID: Ed25519 PEM file) signed
+	// playback tokens are checked with. `onair serve` adds the key of its
+	// own signing section.
+	SigningKeys map[string]string `yaml:"signing_keys"`
+	// SignedPrefixes are path prefixes (e.g. "/live/premium/") that need a
+	// signed token at `onair edge`. `onair serve` protects the channels
+	// created with "access": "signed" as well.
+	SignedPrefixes []string `yaml:"signed_prefixes"`
+	// TrustedProxies are CIDR prefixes of proxies whose X-Forwarded-For
+	// names the viewer for the tokens' ip condition.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // DefaultEdge returns the Edge section's defaults.
@@ -84,6 +97,9 @@ func DefaultEdge() Edge {
 		MaxURLBytes:     4 << 10,
 		SpillMiB:        1024,
 		SlateText:       "Please stand by",
+		SigningKeys:     map[string]string{},
+		SignedPrefixes:  []string{},
+		TrustedProxies:  []string{},
 	}
 }
 
@@ -122,6 +138,21 @@ func (e *Edge) validate(bad func(format string, a ...any)) {
 	if e.EventsURL != "" {
 		if u, err := url.Parse(e.EventsURL); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
 			bad("edge.events_url: %q: want nats://host:port", e.EventsURL)
+		}
+	}
+	for kid, f := range e.SigningKeys {
+		if kid == "" || f == "" {
+			bad("edge.signing_keys: key ID %q and file %q must not be empty", kid, f)
+		}
+	}
+	for i, p := range e.SignedPrefixes {
+		if !strings.HasPrefix(p, "/") {
+			bad("edge.signed_prefixes[%d]: %q must start with /", i, p)
+		}
+	}
+	for i, c := range e.TrustedProxies {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			bad("edge.trusted_proxies[%d]: %q is not a CIDR prefix", i, c)
 		}
 	}
 	if e.CacheMiB < 1 || e.CacheMiB > 1<<20 {

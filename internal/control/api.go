@@ -89,6 +89,8 @@ func (a *API) routes() {
 	mux.Handle("DELETE "+channel, a.serveAPI(a.deleteChannel))
 	mux.Handle("PATCH "+channel, a.serveAPI(a.updateChannel))
 	mux.Handle(channel, methodNotAllowed("GET, HEAD, PATCH, DELETE"))
+	mux.Handle("POST "+channel+"/tokens", a.serveAPI(a.issueToken))
+	mux.Handle(channel+"/tokens", methodNotAllowed("POST"))
 	mux.Handle("POST "+channel+"/pipelines/{pipeline}", a.serveAPI(a.pipelineAction))
 	mux.Handle(channel+"/pipelines/{pipeline}", methodNotAllowed("POST"))
 	mux.Handle("POST "+channel+"/start", a.serveAPI(a.setEnabled(true)))

@@ -47,6 +47,9 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := checkMode(spec.Pipelines); err != nil {
 		return err
 	}
+	if err := checkAccess(spec.Access); err != nil {
+		return err
+	}
 	if spec.Inputs != nil {
 		if err := spec.Inputs.check(); err != nil {
 			return err

@@ -20,6 +20,11 @@ func (a *API) updateChannel(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if upd.Access != nil {
+		if err := checkAccess(*upd.Access); err != nil {
+			return err
+		}
+	}
 	if upd.Inputs != nil {
 		if err := upd.Inputs.check(); err != nil {
 			return err
@@ -92,4 +97,42 @@ func (s *InputSettings) check() error {
 		return errorf(http.StatusBadRequest, "inputs.slate_text: longer than 200 bytes")
 	}
 	return nil
+}
+
+func (a *API) issueToken(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := checkName(name); err != nil {
+		return err
+	}
+	var req TokenRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &req); err != nil {
+			return err
+		}
+	}
+	if req.TTL != "" {
+		if d, err := time.ParseDuration(req.TTL); err != nil || d <= 0 {
+			return errorf(http.StatusBadRequest, "ttl %q is not a positive duration such as \"1h\"", req.TTL)
+		}
+	}
+	base, err := baseURL(r)
+	if err != nil {
+		return err
+	}
+	tok, err := a.m.IssueToken(r.Context(), name, req, base)
+	if err != nil {
+		return managerError(fmt.Sprintf("issue a token for channel %q", name), err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, tok)
+	return nil
+}
+
+// checkAccess accepts the access modes ("" is public).
+func checkAccess(access string) error {
+	switch access {
+	case "", "public", "signed":
+		return nil
+	}
+	return errorf(http.StatusBadRequest, "access %q: want public or signed", access)
 }

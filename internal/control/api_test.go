@@ -162,6 +162,22 @@ func TestAPIEndpoints(t *testing.T) {
 			body: `{"action":"promote"}`, wantStatus: 404, wantError: `no pipeline "c"`},
 		{name: "pipeline bad action", method: "POST", path: "/api/v1/channels/demo/pipelines/a", contentType: jsonCT,
 			body: `{"action":"explode"}`, wantStatus: 400, wantError: `action "explode"`},
+		{name: "token", method: "POST", path: "/api/v1/channels/demo/tokens", contentType: jsonCT,
+			body: `{"ttl":"30m","ip":"203.0.113.7"}`, wantStatus: 201,
+			check: func(t *testing.T, rec *httptest.ResponseRecorder, _ *fakeManager) {
+				var tok control.Token
+				mustDecode(t, rec, &tok)
+				if tok.Token != "tok-demo-30m" || rec.Header().Get("Cache-Control") != "no-store" {
+					t.Errorf("token %+v, Cache-Control %q", tok, rec.Header().Get("Cache-Control"))
+				}
+			}},
+		{name: "token without body", method: "POST", path: "/api/v1/channels/demo/tokens", wantStatus: 201},
+		{name: "token bad ttl", method: "POST", path: "/api/v1/channels/demo/tokens", contentType: jsonCT,
+			body: `{"ttl":"-5m"}`, wantStatus: 400, wantError: `ttl "-5m"`},
+		{name: "token unknown channel", method: "POST", path: "/api/v1/channels/nope/tokens", wantStatus: 404},
+		{name: "token GET", method: "GET", path: "/api/v1/channels/demo/tokens", wantStatus: 405, check: wantAllow("POST")},
+		{name: "create bad access", method: "POST", path: "/api/v1/channels", contentType: jsonCT,
+			body: `{"name":"x","access":"secret"}`, wantStatus: 400, wantError: `access "secret": want public or signed`},
 		{name: "pipeline GET", method: "GET", path: "/api/v1/channels/demo/pipelines/a", wantStatus: 405, check: wantAllow("POST")},
 		{name: "create with charset", method: "POST", path: "/api/v1/channels",
 			contentType: "application/json; charset=utf-8", body: `{"name":"n2"}`, wantStatus: 201},

@@ -37,12 +37,36 @@ type ChannelSpec struct {
 	Pipelines string `json:"pipelines,omitempty"`
 	// Inputs overrides the server's input rules for this channel.
 	Inputs *InputSettings `json:"inputs,omitempty"`
+	// Access is "public" (default) or "signed": playback needs a token
+	// from POST /api/v1/channels/{name}/tokens.
+	Access string `json:"access,omitempty"`
+}
+
+// TokenRequest is the body of POST /api/v1/channels/{name}/tokens; every
+// field is optional.
+type TokenRequest struct {
+	// TTL is the token's lifetime, a Go duration; default signing.token_ttl.
+	TTL string `json:"ttl,omitempty"`
+	// IP restricts the token to a client address or CIDR prefix.
+	IP string `json:"ip,omitempty"`
+	// Session is an opaque viewer session ID carried in the token.
+	Session string `json:"session,omitempty"`
+}
+
+// Token is a signed playback token and the URLs that carry it.
+type Token struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
+	// Resource is the path pattern the token grants.
+	Resource string   `json:"resource"`
+	Playback Playback `json:"playback"`
 }
 
 // ChannelUpdate is the body of PATCH /api/v1/channels/{name}: the fields
 // present replace the channel's; a running channel restarts with them
 // (publishers reconnect).
 type ChannelUpdate struct {
+	Access    *string        `json:"access,omitempty"`
 	Pipelines *string        `json:"pipelines,omitempty"`
 	Inputs    *InputSettings `json:"inputs,omitempty"`
 }
@@ -110,6 +134,8 @@ type Channel struct {
 	Pipelines      []Pipeline `json:"pipeline_states,omitempty"`
 	// InputSettings are the channel's own input rules, if any.
 	InputSettings *InputSettings `json:"input_settings,omitempty"`
+	// Access is "public" or "signed".
+	Access string `json:"access"`
 }
 
 // Ingest tells a broadcaster where to push. URLs are absolute and use the
@@ -223,6 +249,8 @@ type Manager interface {
 	// its active one, because an alert fired (reason). It returns what it
 	// did in words; refusals wrap ErrConflict.
 	AlertFailover(ctx context.Context, name, pipeline, reason string) (string, error)
+	// IssueToken signs a playback token for channel name.
+	IssueToken(ctx context.Context, name string, req TokenRequest, baseURL string) (Token, error)
 }
 
 // Event is a decision or an observation worth an operator's attention: a

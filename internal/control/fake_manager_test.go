@@ -229,3 +229,13 @@ func (f *fakeManager) AlertFailover(_ context.Context, name, pipeline, reason st
 	f.alerts = append(f.alerts, reason)
 	return "promoted " + ch.ActivePipeline, nil
 }
+
+func (f *fakeManager) IssueToken(_ context.Context, name string, req control.TokenRequest, baseURL string) (control.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.channels[name]; !ok {
+		return control.Token{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	return control.Token{Token: "tok-" + name + "-" + req.TTL, Resource: "/live/" + name + "/*",
+		Playback: control.Playback{HLS: baseURL + "/live/" + name + "/master.m3u8?onair_token=tok"}}, nil
+}

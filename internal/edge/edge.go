@@ -72,6 +72,9 @@ type Config struct {
 	// alarm is raised or cleared, once per transition, one call at a time
 	// and with no lock held: it may be slow.
 	OnAlarm func(Alarm)
+	// Access, when set, admits only viewers with a valid signed token on
+	// the paths it protects (403 otherwise).
+	Access *AccessConfig
 }
 
 // Defaults for Config's zero fields.
@@ -89,7 +92,7 @@ const (
 // identify a viewer or a campaign, never the object.
 func DefaultStripParams() []string {
 	return []string{
-		"token", "session", "sid", "session_id", "sessionid", "auth", "signature", "sig",
+		"onair_token", "token", "session", "sid", "session_id", "sessionid", "auth", "signature", "sig",
 		"expires", "hdnts", "hdnea", "policy", "key-pair-id",
 		"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
 		"_", "cb", "cachebuster",

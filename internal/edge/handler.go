@@ -38,6 +38,10 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest)
 		return
 	}
+	if r.Method != http.MethodOptions && !e.admit(w, r, path) {
+		label = labelDenied
+		return
+	}
 	label = e.serve(w, r, newTarget(r.URL, e.strip))
 }
 

@@ -19,13 +19,14 @@ type metrics struct {
 	breakerTransitions *prometheus.CounterVec
 	slateRenders       *prometheus.CounterVec
 	deliveryMetrics    // metrics_delivery.go
+	accessMetrics      // access.go
 }
 
 func newMetrics(reg prometheus.Registerer, e *Edge) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onair_edge_requests_total",
-			Help: "Viewer requests by cache outcome (hit, miss, collapsed, stale, error; error includes refused requests).",
+			Help: "Viewer requests by cache outcome (hit, miss, collapsed, stale, slate, denied: no valid signed token, error: includes refused requests).",
 		}, []string{"cache"}),
 		upstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "onair_edge_upstream_requests_total",
@@ -64,6 +65,7 @@ func newMetrics(reg prometheus.Registerer, e *Edge) (*metrics, error) {
 			Help: "Slate tracks rendered with ffmpeg, by result (ok, error).",
 		}, []string{"result"}),
 		deliveryMetrics: newDeliveryMetrics(),
+		accessMetrics:   newAccessMetrics(),
 	}
 	if reg == nil {
 		return m, nil
@@ -72,7 +74,7 @@ func newMetrics(reg prometheus.Registerer, e *Edge) (*metrics, error) {
 		"Seconds since the newest segment or part seen in any media playlist of the channel changed, computed at scrape time.",
 		[]string{"channel"}, nil)}
 	for _, c := range []prometheus.Collector{m.requests, m.upstreamRequests, m.collapsed, m.bytes,
-		m.cacheBytes, m.cacheObjects, m.upstreamUp, m.breakerOpen, m.breakerTransitions, m.slateRenders, age} {
+		m.cacheBytes, m.cacheObjects, m.upstreamUp, m.breakerOpen, m.breakerTransitions, m.slateRenders, m.denied, age} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

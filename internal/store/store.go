@@ -128,6 +128,8 @@ type Channel struct {
 	Pipelines string `json:"pipelines,omitempty"`
 	// Inputs overrides the server's input rules for this channel.
 	Inputs InputSettings `json:"inputs,omitzero"`
+	// Access is "signed" when playback needs a signed token ("" public).
+	Access string `json:"access,omitempty"`
 }
 
 // InputSettings override the server's input configuration for one

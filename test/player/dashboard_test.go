@@ -65,6 +65,10 @@ func (m oneChannel) AlertFailover(context.Context, string, string, string) (stri
 	return "", control.ErrInvalid
 }
 
+func (m oneChannel) IssueToken(context.Context, string, control.TokenRequest, string) (control.Token, error) {
+	return control.Token{}, control.ErrInvalid
+}
+
 func (m oneChannel) GetChannel(_ context.Context, name, baseURL string) (control.Channel, error) {
 	if name != "demo" {
 		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)

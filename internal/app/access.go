@@ -1,0 +1,178 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"onair/internal/config"
+	"onair/internal/control"
+	"onair/internal/edge"
+	"onair/internal/signing"
+	"onair/internal/store"
+)
+
+// Channel access modes (store.Channel.Access).
+const (
+	accessPublic = "public"
+	accessSigned = "signed"
+)
+
+// access holds serve's token signer and the edge's verifier, and which
+// channels need a token.
+type access struct {
+	signer   *signing.Signer
+	verifier *signing.Verifier
+	prefixes []string // edge.signed_prefixes
+
+	mu     sync.RWMutex
+	signed map[string]bool // channel names
+}
+
+// newAccess loads (or on first start makes) the signing key and builds
+// the verifier from it and edge.signing_keys.
+func newAccess(cfg config.Config) (*access, error) {
+	keyFile := cfg.Signing.KeyFile
+	if keyFile == "" {
+		dir := filepath.Join(cfg.DataDir, "signing")
+		keyFile = filepath.Join(dir, "ed25519.pem")
+		if _, err := os.Stat(keyFile); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("signing: %w", err)
+			}
+			if _, err := signing.GenerateKeyFiles(keyFile, filepath.Join(dir, "ed25519.pub.pem")); err != nil {
+				return nil, fmt.Errorf("signing: make a key: %w", err)
+			}
+		}
+	}
+	priv, err := signing.LoadPrivateKey(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("signing.key_file: %w", err)
+	}
+	signer, err := signing.NewSigner(cfg.Signing.KeyID, priv)
+	if err != nil {
+		return nil, fmt.Errorf("signing: %w", err)
+	}
+	v, err := newVerifier(cfg.Edge, map[string]ed25519.PublicKey{signer.Kid(): signer.PublicKey()})
+	if err != nil {
+		return nil, err
+	}
+	return &access{signer: signer, verifier: v, prefixes: cfg.Edge.SignedPrefixes, signed: map[string]bool{}}, nil
+}
+
+// newVerifier checks tokens with the keys of c.SigningKeys and extra.
+func newVerifier(c config.Edge, extra map[string]ed25519.PublicKey) (*signing.Verifier, error) {
+	keys := map[string]ed25519.PublicKey{}
+	for kid, file := range c.SigningKeys {
+		k, err := signing.LoadPublicKey(file)
+		if err != nil {
+			return nil, fmt.Errorf("edge.signing_keys[%s]: %w", kid, err)
+		}
+		keys[kid] = k
+	}
+	for kid, k := range extra {
+		keys[kid] = k
+	}
+	ks, err := signing.NewKeySet(keys)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	var proxies []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		pp, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("edge.trusted_proxies: %w", err)
+		}
+		proxies = append(proxies, pp.Masked())
+	}
+	return signing.NewVerifier(signing.VerifierConfig{Keys: ks, TrustedProxies: proxies})
+}
+
+// edgeAccess is the edge's access configuration.
+func (a *access) edgeAccess() *edge.AccessConfig {
+	return &edge.AccessConfig{Verifier: a.verifier, Protected: a.protected}
+}
+
+// protected reports whether a playback path needs a token: a signed
+// channel's, or one under edge.signed_prefixes.
+func (a *access) protected(path string) bool {
+	for _, p := range a.prefixes {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	rest, ok := strings.CutPrefix(path, "/live/")
+	if !ok {
+		return false
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.signed[name]
+}
+
+// set records a channel's access mode ("" when it is deleted).
+func (a *access) set(name, mode string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if mode == accessSigned {
+		a.signed[name] = true
+	} else {
+		delete(a.signed, name)
+	}
+}
+
+// IssueToken implements control.Manager.
+func (m *channels) IssueToken(ctx context.Context, name string, req control.TokenRequest, baseURL string) (control.Token, error) {
+	rec, err := m.st.GetChannel(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return control.Token{}, fmt.Errorf("%w: channel %s", control.ErrNotFound, name)
+	}
+	if err != nil {
+		return control.Token{}, err
+	}
+	if m.access == nil {
+		return control.Token{}, fmt.Errorf("%w: token signing is not configured", control.ErrConflict)
+	}
+	ttl := m.cfg.Signing.TokenTTL
+	if req.TTL != "" {
+		if ttl, err = time.ParseDuration(req.TTL); err != nil || ttl <= 0 {
+			return control.Token{}, fmt.Errorf("%w: ttl %q", control.ErrInvalid, req.TTL)
+		}
+	}
+	p := signing.Policy{Resource: "/live/" + rec.Name + "/*", Expires: time.Now().Add(ttl), Session: req.Session, Channel: rec.Name}
+	if req.IP != "" {
+		if p.IP, err = parsePrefix(req.IP); err != nil {
+			return control.Token{}, fmt.Errorf("%w: ip %q: want an address or CIDR prefix", control.ErrInvalid, req.IP)
+		}
+	}
+	tok, err := m.access.signer.Sign(p)
+	if err != nil {
+		return control.Token{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
+	}
+	base := strings.TrimSuffix(baseURL, "/")
+	q := "?" + signing.ParamName + "=" + url.QueryEscape(tok)
+	return control.Token{Token: tok, Expires: p.Expires.UTC().Truncate(time.Second), Resource: p.Resource, Playback: control.Playback{
+		HLS:  base + "/live/" + rec.Name + "/master.m3u8" + q,
+		DASH: base + "/live/" + rec.Name + "/manifest.mpd" + q,
+		Page: base + "/channels/" + rec.Name,
+	}}, nil
+}
+
+// parsePrefix reads an address (a /32 or /128 prefix) or a CIDR prefix.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	return p.Masked(), err
+}
