@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -69,13 +70,13 @@ func Command() *cobra.Command {
 	pf.BoolVar(&o.json, "json", false, "print the API's JSON instead of text")
 
 	var lowLatency bool
-	var pipelines string
+	var pipelines, accessMode string
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a channel and print its ingest and playback URLs",
 		Args:  cobra.ExactArgs(1),
 		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
-			ch, err := c.CreateChannel(ctx, ChannelSpec{Name: args[0], LowLatency: lowLatency, Pipelines: pipelines})
+			ch, err := c.CreateChannel(ctx, ChannelSpec{Name: args[0], LowLatency: lowLatency, Pipelines: pipelines, Access: accessMode})
 			if err != nil {
 				return err
 			}
@@ -84,6 +85,28 @@ func Command() *cobra.Command {
 	}
 	create.Flags().BoolVar(&lowLatency, "low-latency", false, "low-latency channel (LL-HLS parts, shorter live delay)")
 	create.Flags().StringVar(&pipelines, "pipelines", "", `"standard" (two output-locked pipelines, A and B) or "single"; default: the server's pipelines.mode`)
+
+	create.Flags().StringVar(&accessMode, "access", "", `"signed": playback needs a token (onair channel token); default "public"`)
+
+	var tokenReq TokenRequest
+	token := &cobra.Command{
+		Use:   "token NAME",
+		Short: "Issue a signed playback token and print the playback URLs that carry it",
+		Args:  cobra.ExactArgs(1),
+		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
+			tok, err := c.IssueToken(ctx, args[0], tokenReq)
+			if err != nil {
+				return err
+			}
+			return o.print(w, tok, func() {
+				fmt.Fprintf(w, "token    %s\nexpires  %s\nresource %s\nHLS      %s\nDASH     %s\n",
+					tok.Token, tok.Expires.Format(time.RFC3339), tok.Resource, tok.Playback.HLS, tok.Playback.DASH)
+			})
+		}),
+	}
+	token.Flags().StringVar(&tokenReq.TTL, "ttl", "", "lifetime, e.g. 30m (default: the server's signing.token_ttl)")
+	token.Flags().StringVar(&tokenReq.IP, "ip", "", "restrict to a client address or CIDR prefix")
+	token.Flags().StringVar(&tokenReq.Session, "session", "", "viewer session ID carried in the token")
 
 	pipeline := &cobra.Command{
 		Use:   "pipeline NAME a|b promote|stop|start",
@@ -166,7 +189,7 @@ func Command() *cobra.Command {
 		}),
 	}
 
-	cmd.AddCommand(create, list, show, start, stop, del, pipeline)
+	cmd.AddCommand(create, list, show, start, stop, del, pipeline, token)
 	return cmd
 }
 

@@ -80,6 +80,9 @@ func TestCLI(t *testing.T) {
 			wantErr: "onair: pipeline b is already active: conflict\n"},
 		{args: []string{"channel", "pipeline", "std", "c", "promote", api}, wantFailed: true,
 			wantErr: "onair: no pipeline \"c\": channels have pipelines a and b\n"},
+		{args: []string{"channel", "token", "std", "--ttl", "5m", api}, wantOut: []string{"token tok-std-5m", "resource /live/std/*", "HLS http://"}},
+		{args: []string{"channel", "token", "std", "--ttl", "soon", api}, wantFailed: true,
+			wantErr: "onair: ttl \"soon\" is not a positive duration such as \"1h\"\n"},
 		{args: []string{"channel", "delete", "news", api}, wantOut: []string{"channel news deleted"}},
 		{args: []string{"channel", "delete", "news", api}, wantFailed: true, wantErr: "onair: channel \"news\": not found\n"},
 	}

@@ -115,6 +115,15 @@ func (c *Client) PipelineAction(ctx context.Context, name, pipeline, action stri
 	return ch, nil
 }
 
+// IssueToken asks for a signed playback token of a channel.
+func (c *Client) IssueToken(ctx context.Context, name string, req TokenRequest) (Token, error) {
+	var tok Token
+	if err := c.do(ctx, http.MethodPost, channelPath(name)+"/tokens", req, &tok); err != nil {
+		return Token{}, fmt.Errorf("issue a token for channel %q: %w", name, err)
+	}
+	return tok, nil
+}
+
 // StopChannel disables a channel: its publisher is dropped and refused.
 func (c *Client) StopChannel(ctx context.Context, name string) (Channel, error) {
 	var ch Channel

@@ -2,18 +2,23 @@ package player_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"onair/internal/control"
+	"onair/internal/edge"
+	"onair/internal/signing"
 )
 
 // oneChannel is a control.Manager with a single live channel whose HLS URL
@@ -21,6 +26,9 @@ import (
 // our own interface; the e2e tests use the real one).
 type oneChannel struct {
 	hlsPath, dashPath string // path under the base URL
+	// signer, when set, makes the channel signed: IssueToken signs
+	// tokens for /live/demo/* with it.
+	signer *signing.Signer
 }
 
 func (m oneChannel) channel(baseURL string) control.Channel {
@@ -40,6 +48,7 @@ func (m oneChannel) channel(baseURL string) control.Channel {
 		Renditions: []control.Rendition{{Name: "360p", Width: 640, Height: 360, FPS: 25, Bandwidth: 600_000,
 			Codecs: "avc1.64001e,mp4a.40.2", LastSegment: &seg, ManifestAgeSeconds: 0.3}},
 		Transcoder: &control.Transcoder{State: "running", PID: 4242, Speed: 1},
+		Access:     map[bool]string{false: "public", true: "signed"}[m.signer != nil],
 	}
 }
 
@@ -65,8 +74,18 @@ func (m oneChannel) AlertFailover(context.Context, string, string, string) (stri
 	return "", control.ErrInvalid
 }
 
-func (m oneChannel) IssueToken(context.Context, string, control.TokenRequest, string) (control.Token, error) {
-	return control.Token{}, control.ErrInvalid
+func (m oneChannel) IssueToken(_ context.Context, _ string, _ control.TokenRequest, baseURL string) (control.Token, error) {
+	if m.signer == nil {
+		return control.Token{}, control.ErrInvalid
+	}
+	p := signing.Policy{Resource: "/live/demo/*", Expires: time.Now().Add(time.Hour)}
+	tok, err := m.signer.Sign(p)
+	if err != nil {
+		return control.Token{}, err
+	}
+	q := "?" + signing.ParamName + "=" + tok
+	return control.Token{Token: tok, Expires: p.Expires, Resource: p.Resource,
+		Playback: control.Playback{HLS: baseURL + m.hlsPath + q, DASH: baseURL + m.dashPath + q}}, nil
 }
 
 func (m oneChannel) GetChannel(_ context.Context, name, baseURL string) (control.Channel, error) {
@@ -121,6 +140,32 @@ func screenshotArgs(t *testing.T, name string) []string {
 	p := filepath.Join(dir, name)
 	t.Logf("screenshot: %s", p)
 	return []string{"--screenshot", p}
+}
+
+// TestDashboardPlaysSignedChannel: for a channel with signed access the
+// player page asks the API for a token and plays through the real
+// access gate (internal/edge), which admits the token URL and then the
+// cookie it sets for hls.js's playlist and segment requests.
+func TestDashboardPlaysSignedChannel(t *testing.T) {
+	requireTools(t)
+	requireVendored(t)
+	dir := liveHLS(t)
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := signing.NewSigner("k1", priv)
+	keys, _ := signing.NewKeySet(map[string]ed25519.PublicKey{"k1": pub})
+	verifier, _ := signing.NewVerifier(signing.VerifierConfig{Keys: keys})
+	var denied atomic.Int32
+	gate := &edge.AccessConfig{Verifier: verifier, Protected: func(p string) bool { return strings.HasPrefix(p, "/live/") }}
+	srv := dashboardServer(t, oneChannel{hlsPath: "/live/demo/index.m3u8", dashPath: "/live/demo/manifest.mpd", signer: signer}, dir,
+		func(h http.Handler) http.Handler { return gate.Gate(h, func(string) { denied.Add(1) }) })
+	if resp, err := http.Get(srv.URL + "/live/demo/index.m3u8"); err != nil || resp.StatusCode != 403 {
+		t.Fatalf("without a token: %v %v", err, resp)
+	}
+	res := play(t, srv.URL+"/channels/demo", "--seconds", "6", "--expect-stall-free")
+	checkPlayed(t, res)
+	if n := denied.Load(); n != 1 {
+		t.Errorf("%d refusals: want only the token-less request above", n)
+	}
 }
 
 // TestDashboardPlaysHLS: the dashboard's player page plays a live HLS

@@ -305,9 +305,32 @@ function startDash(url) {
   player.initialize(video, url, true);
 }
 
+// signedPlayback asks the API for a playback token of a signed channel
+// and returns its playback URLs (the edge turns the token into a cookie
+// for the playlists and segments that follow).
+async function signedPlayback() {
+  const resp = await fetch(`/api/v1/channels/${encodeURIComponent(name)}/tokens`, {
+    method: 'POST', credentials: 'same-origin', cache: 'no-store',
+  });
+  if (!resp.ok) throw new Error(`${resp.status} ${resp.statusText}`);
+  const tok = await resp.json();
+  logEvent('token', `signed playback token until ${tok.expires}`);
+  return tok.playback;
+}
+
 async function startPlayer(ch, lowLatency) {
   started = true;
-  const url = kind === 'dash' ? ch.playback.dash : ch.playback.hls;
+  let playback = ch.playback;
+  if (ch.access === 'signed') {
+    try {
+      playback = await signedPlayback();
+    } catch (err) {
+      overlay(`This channel plays only with a signed token, and the API did not issue one: ${explain(err)}`);
+      logError(`token: ${explain(err)}`, true);
+      return;
+    }
+  }
+  const url = kind === 'dash' ? playback.dash : playback.hls;
   if (!url) {
     overlay(`The channel has no ${kind.toUpperCase()} playback URL.`);
     return;
