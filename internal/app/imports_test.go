@@ -10,7 +10,7 @@ import (
 // roles. Leaf packages import at most media.
 var (
 	roles = []string{"ingest", "transcode", "packager", "origin", "edge", "control"}
-	leafs = []string{"media", "config", "format/cmaf", "format/hls", "httprange", "objstore", "slate", "live", "stream", "store", "proc", "failover", "signing"}
+	leafs = []string{"media", "config", "format/cmaf", "format/hls", "httprange", "objstore", "slate", "live", "stream", "store", "proc", "failover", "signing", "geo", "clientip"}
 )
 
 func TestImportDirection(t *testing.T) {

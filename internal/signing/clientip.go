@@ -3,7 +3,8 @@ package signing
 import (
 	"net/http"
 	"net/netip"
-	"strings"
+
+	"onair/internal/clientip"
 )
 
 // ClientIP returns the address of the client that made r: the peer
@@ -16,33 +17,7 @@ import (
 // client unknown: false. IPv4-mapped IPv6 addresses are unmapped and
 // zones dropped.
 func (v *Verifier) ClientIP(r *http.Request) (netip.Addr, bool) {
-	peer, ok := parseAddr(r.RemoteAddr)
-	if !ok {
-		return netip.Addr{}, false
-	}
-	if !v.trusted(peer) {
-		return peer, true
-	}
-	furthest := peer
-	lines := r.Header.Values("X-Forwarded-For")
-	for i := len(lines) - 1; i >= 0; i-- {
-		for rest := lines[i]; ; {
-			j := strings.LastIndexByte(rest, ',')
-			a, ok := parseAddr(strings.TrimSpace(rest[j+1:]))
-			if !ok {
-				return netip.Addr{}, false
-			}
-			if !v.trusted(a) {
-				return a, true
-			}
-			furthest = a
-			if j < 0 {
-				break
-			}
-			rest = rest[:j]
-		}
-	}
-	return furthest, true
+	return clientip.Addr(r, v.trusted)
 }
 
 // trusted reports whether a is one of the verifier's trusted proxies.
@@ -53,24 +28,4 @@ func (v *Verifier) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// parseAddr parses "addr", "addr:port" or "[addr]:port", unmapped and
-// without zone. The form is chosen before parsing, so a valid address
-// costs no error allocation.
-func parseAddr(s string) (netip.Addr, bool) {
-	var a netip.Addr
-	if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
-		ap, err := netip.ParseAddrPort(s)
-		if err != nil {
-			return netip.Addr{}, false
-		}
-		a = ap.Addr()
-	} else {
-		var err error
-		if a, err = netip.ParseAddr(s); err != nil {
-			return netip.Addr{}, false
-		}
-	}
-	return a.Unmap().WithZone(""), true
 }

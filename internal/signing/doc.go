@@ -83,7 +83,7 @@
 //
 // # Imports and concurrency
 //
-// signing is a leaf: it imports only the standard library. Signer and
+// signing is a leaf: it imports the standard library and internal/clientip. Signer and
 // KeySet are immutable; Verifier is safe for concurrent use and its key
 // set is replaced atomically by SetKeys (rotation: publish old + new, move
 // signers to the new key, drop the old once its tokens have expired).
