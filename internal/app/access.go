@@ -17,6 +17,7 @@ import (
 	"onair/internal/config"
 	"onair/internal/control"
 	"onair/internal/edge"
+	"onair/internal/geo"
 	"onair/internal/signing"
 	"onair/internal/store"
 )
@@ -33,9 +34,12 @@ type access struct {
 	signer   *signing.Signer
 	verifier *signing.Verifier
 	prefixes []string // edge.signed_prefixes
+	geo      geo.Holder
+	proxies  []netip.Prefix
 
 	mu     sync.RWMutex
-	signed map[string]bool // channel names
+	signed map[string]bool     // channel names
+	rules  map[string]geo.Rule // channel names: restricted rules only
 }
 
 // newAccess loads (or on first start makes) the signing key and builds
@@ -66,7 +70,18 @@ func newAccess(cfg config.Config) (*access, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &access{signer: signer, verifier: v, prefixes: cfg.Edge.SignedPrefixes, signed: map[string]bool{}}, nil
+	a := &access{signer: signer, verifier: v, prefixes: cfg.Edge.SignedPrefixes, signed: map[string]bool{}, rules: map[string]geo.Rule{}}
+	for _, p := range cfg.Edge.TrustedProxies {
+		if pp, err := netip.ParsePrefix(p); err == nil {
+			a.proxies = append(a.proxies, pp.Masked())
+		}
+	}
+	if f := cfg.Edge.GeoDatabase; f != "" {
+		if _, err := a.geo.Swap(f); err != nil {
+			return nil, fmt.Errorf("edge.geo_database: %w", err)
+		}
+	}
+	return a, nil
 }
 
 // newVerifier checks tokens with the keys of c.SigningKeys and extra.
@@ -99,7 +114,58 @@ func newVerifier(c config.Edge, extra map[string]ed25519.PublicKey) (*signing.Ve
 
 // edgeAccess is the edge's access configuration.
 func (a *access) edgeAccess() *edge.AccessConfig {
-	return &edge.AccessConfig{Verifier: a.verifier, Protected: a.protected}
+	return &edge.AccessConfig{Verifier: a.verifier, Protected: a.protected,
+		GeoRule: a.geoRule, Country: a.geo.Country, TrustedProxies: a.proxies}
+}
+
+// geoRule returns the country rule of the channel a playback path names.
+func (a *access) geoRule(path string) (geo.Rule, bool) {
+	rest, ok := strings.CutPrefix(path, "/live/")
+	if !ok {
+		return geo.Rule{}, false
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	r, ok := a.rules[name]
+	return r, ok
+}
+
+// setGeo records a channel's country rule (the zero rule removes it).
+func (a *access) setGeo(name string, r store.GeoRule) {
+	rule, err := geoRule(r)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil || !rule.Restricted() {
+		delete(a.rules, name)
+		return
+	}
+	a.rules[name] = rule
+}
+
+// geoRule converts and normalizes a stored rule.
+func geoRule(r store.GeoRule) (geo.Rule, error) {
+	return geo.Rule{Allow: r.Allow, Deny: r.Deny, Unknown: r.Unknown}.Normalize()
+}
+
+// storeGeo validates an API rule for storage (nil: none).
+func storeGeo(r *control.GeoRule) (store.GeoRule, error) {
+	if r == nil {
+		return store.GeoRule{}, nil
+	}
+	n, err := geo.Rule{Allow: r.Allow, Deny: r.Deny, Unknown: r.Unknown}.Normalize()
+	if err != nil {
+		return store.GeoRule{}, fmt.Errorf("%w: geo: %v", control.ErrInvalid, err)
+	}
+	return store.GeoRule{Allow: n.Allow, Deny: n.Deny, Unknown: r.Unknown}, nil
+}
+
+// apiGeo is a stored rule as the API shows it (nil: none).
+func apiGeo(r store.GeoRule) *control.GeoRule {
+	if len(r.Allow) == 0 && len(r.Deny) == 0 && r.Unknown == "" {
+		return nil
+	}
+	return &control.GeoRule{Allow: r.Allow, Deny: r.Deny, Unknown: r.Unknown}
 }
 
 // protected reports whether a playback path needs a token: a signed

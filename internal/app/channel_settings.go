@@ -117,6 +117,11 @@ func (m *channels) UpdateChannel(ctx context.Context, name string, upd control.C
 		rec.Pipelines = *upd.Pipelines
 	}
 	accessOnly := upd.Pipelines == nil && upd.Inputs == nil
+	if upd.Geo != nil {
+		if rec.Geo, err = storeGeo(upd.Geo); err != nil {
+			return control.Channel{}, err
+		}
+	}
 	if upd.Access != nil {
 		rec.Access = *upd.Access
 		if rec.Access == accessPublic {
@@ -136,6 +141,7 @@ func (m *channels) UpdateChannel(ctx context.Context, name string, upd control.C
 	}
 	if m.access != nil {
 		m.access.set(name, rec.Access)
+		m.access.setGeo(name, rec.Geo)
 	}
 	m.mu.Lock()
 	_, running := m.running[name]

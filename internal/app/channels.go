@@ -93,6 +93,7 @@ func (m *channels) run(ctx context.Context) error {
 	for _, rec := range recs {
 		if m.access != nil {
 			m.access.set(rec.Name, rec.Access)
+			m.access.setGeo(rec.Name, rec.Geo)
 		}
 		if rec.Enabled {
 			if err := m.start(ctx, rec); err != nil {
@@ -300,6 +301,11 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 	if rec.Access == accessPublic {
 		rec.Access = ""
 	}
+	gr, err := storeGeo(spec.Geo)
+	if err != nil {
+		return control.Channel{}, err
+	}
+	rec.Geo = gr
 	if rec.Pipelines == "" {
 		rec.Pipelines = m.cfg.Pipelines.Mode
 	}
@@ -321,6 +327,7 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 	}
 	if m.access != nil {
 		m.access.set(rec.Name, rec.Access)
+		m.access.setGeo(rec.Name, rec.Geo)
 	}
 	if err := m.start(ctx, rec); err != nil {
 		return control.Channel{}, err
@@ -366,6 +373,7 @@ func (m *channels) DeleteChannel(ctx context.Context, name string) error {
 	m.stop(name)
 	if m.access != nil {
 		m.access.set(name, "")
+		m.access.setGeo(name, store.GeoRule{})
 	}
 	for _, p := range []string{live.PipelineA, live.PipelineB} {
 		m.index.Remove(live.PipelineID(name, p))
@@ -422,7 +430,7 @@ func (m *channels) SetChannelEnabled(ctx context.Context, name string, enabled b
 // status assembles what the API shows for a channel.
 func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
 	c := control.Channel{Name: rec.Name, Enabled: rec.Enabled, LowLatency: rec.LowLatency, CreatedAt: rec.CreatedAt, State: control.StateStopped,
-		Mode: m.mode(rec), InputSettings: apiInputSettings(rec.Inputs), Access: accessPublic}
+		Mode: m.mode(rec), InputSettings: apiInputSettings(rec.Inputs), Access: accessPublic, Geo: apiGeo(rec.Geo)}
 	if rec.Access == accessSigned {
 		c.Access = accessSigned
 	}

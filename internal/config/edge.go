@@ -80,6 +80,10 @@ type Edge struct {
 	// TrustedProxies are CIDR prefixes of proxies whose X-Forwarded-For
 	// names the viewer for the tokens' ip condition.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// GeoDatabase is a MaxMind-format country database (.mmdb: GeoLite2-
+	// or GeoIP2-Country, DB-IP country lite) for channels' geo rules;
+	// "" places nobody (only a rule's unknown setting applies).
+	GeoDatabase string `yaml:"geo_database"`
 }
 
 // DefaultEdge returns the Edge section's defaults.

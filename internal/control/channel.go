@@ -40,6 +40,20 @@ type ChannelSpec struct {
 	// Access is "public" (default) or "signed": playback needs a token
 	// from POST /api/v1/channels/{name}/tokens.
 	Access string `json:"access,omitempty"`
+	// Geo restricts playback by the viewer's country.
+	Geo *GeoRule `json:"geo,omitempty"`
+}
+
+// GeoRule restricts a channel's playback by the viewer's country (ISO
+// 3166-1 alpha-2 codes, from edge.geo_database).
+type GeoRule struct {
+	// Allow, when set, is the only countries that may play.
+	Allow []string `json:"allow,omitempty"`
+	// Deny is countries that may not play.
+	Deny []string `json:"deny,omitempty"`
+	// Unknown is "allow" or "deny" for viewers the database does not
+	// place; default deny with an allow list, else allow.
+	Unknown string `json:"unknown,omitempty"`
 }
 
 // TokenRequest is the body of POST /api/v1/channels/{name}/tokens; every
@@ -67,6 +81,7 @@ type Token struct {
 // (publishers reconnect).
 type ChannelUpdate struct {
 	Access    *string        `json:"access,omitempty"`
+	Geo       *GeoRule       `json:"geo,omitempty"`
 	Pipelines *string        `json:"pipelines,omitempty"`
 	Inputs    *InputSettings `json:"inputs,omitempty"`
 }
@@ -136,6 +151,8 @@ type Channel struct {
 	InputSettings *InputSettings `json:"input_settings,omitempty"`
 	// Access is "public" or "signed".
 	Access string `json:"access"`
+	// Geo is the channel's country restriction, if any.
+	Geo *GeoRule `json:"geo,omitempty"`
 }
 
 // Ingest tells a broadcaster where to push. URLs are absolute and use the

@@ -2,9 +2,11 @@ package edge
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"onair/internal/geo"
 	"onair/internal/signing"
 )
 
@@ -20,6 +22,12 @@ type AccessConfig struct {
 	// Protected reports whether a request path (escaped) needs a token;
 	// nil protects every path.
 	Protected func(path string) bool
+	// GeoRule, if set, returns the country restriction of a request path
+	// (ok false: none); Country places the client, found with
+	// TrustedProxies' X-Forwarded-For (internal/clientip).
+	GeoRule        func(path string) (geo.Rule, bool)
+	Country        func(netip.Addr) (iso string, ok bool)
+	TrustedProxies []netip.Prefix
 }
 
 // accessMetrics counts refusals by reason (signing.Reason).
@@ -30,7 +38,7 @@ type accessMetrics struct {
 func newAccessMetrics() accessMetrics {
 	return accessMetrics{denied: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "onair_edge_access_denied_total",
-		Help: "Viewer requests refused (403) for a missing or invalid signed token, by reason (missing, malformed, unknown_key, bad_signature, expired, not_yet_valid, wrong_ip, wrong_resource).",
+		Help: "Viewer requests refused (403), by reason: a missing or invalid signed token (missing, malformed, unknown_key, bad_signature, expired, not_yet_valid, wrong_ip, wrong_resource) or the channel's country rule (geo_*).",
 	}, []string{"reason"})}
 }
 
@@ -52,6 +60,19 @@ func (e *Edge) admit(w http.ResponseWriter, r *http.Request, path string) bool {
 // relative URIs (which carry no token) are admitted too. A refusal is
 // answered with 403 here; reason is its signing.Reason.
 func (a *AccessConfig) check(w http.ResponseWriter, r *http.Request, path string) (ok bool, reason string) {
+	if a.GeoRule != nil {
+		if rule, ok := a.GeoRule(path); ok && rule.Restricted() {
+			var iso string
+			var known bool
+			if a.Country != nil {
+				iso, known = a.Country(geo.ClientAddr(r, a.TrustedProxies))
+			}
+			if ok, why := rule.Permits(iso, known); !ok {
+				writeError(w, http.StatusForbidden)
+				return false, "geo_" + why
+			}
+		}
+	}
 	if a.Verifier == nil || (a.Protected != nil && !a.Protected(path)) {
 		return true, ""
 	}

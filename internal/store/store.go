@@ -130,6 +130,15 @@ type Channel struct {
 	Inputs InputSettings `json:"inputs,omitzero"`
 	// Access is "signed" when playback needs a signed token ("" public).
 	Access string `json:"access,omitempty"`
+	// Geo restricts playback by the viewer's country.
+	Geo GeoRule `json:"geo,omitzero"`
+}
+
+// GeoRule is a channel's country restriction (see internal/geo.Rule).
+type GeoRule struct {
+	Allow   []string `json:"allow,omitempty"`
+	Deny    []string `json:"deny,omitempty"`
+	Unknown string   `json:"unknown,omitempty"`
 }
 
 // InputSettings override the server's input configuration for one
