@@ -124,20 +124,31 @@ func TestStackPromotesStaleActive(t *testing.T) {
 
 	// What Prometheus holds now: demo/a firing, news/b pending for its
 	// 1m, nothing about calm.
-	alerts, err := s.Alerts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var demo, news bool
-	for _, a := range alerts {
-		switch key := a.Labels["alertname"] + " " + a.Labels["channel"] + "/" + a.Labels["pipeline"] + " " + a.State; key {
-		case "OnairPipelineManifestStale demo/a firing":
-			demo = true
-		case "OnairStandbyUnhealthy news/b pending":
-			news = true
-		default:
-			t.Errorf("unexpected alert %s: %+v", key, a)
+	// The rules of one group need not all have been evaluated with the
+	// same scrapes when the webhook fires: look for a few intervals.
+	var (
+		alerts     []Alert
+		demo, news bool
+	)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if alerts, err = s.Alerts(ctx); err != nil {
+			t.Fatal(err)
 		}
+		demo, news = false, false
+		for _, a := range alerts {
+			switch key := a.Labels["alertname"] + " " + a.Labels["channel"] + "/" + a.Labels["pipeline"] + " " + a.State; key {
+			case "OnairPipelineManifestStale demo/a firing":
+				demo = true
+			case "OnairStandbyUnhealthy news/b pending":
+				news = true
+			default:
+				t.Errorf("unexpected alert %s: %+v", key, a)
+			}
+		}
+		if demo && news || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	if !demo || !news {
 		t.Errorf("alerts = %+v, want demo/a firing and news/b pending", alerts)
