@@ -34,10 +34,11 @@ type VerifierConfig struct {
 // Verifier checks tokens on requests. Its methods are safe for
 // concurrent use, SetKeys included.
 type Verifier struct {
-	keys    atomic.Pointer[KeySet]
-	now     func() time.Time
-	leeway  time.Duration
-	proxies []netip.Prefix
+	keys     atomic.Pointer[KeySet]
+	now      func() time.Time
+	leeway   time.Duration
+	proxies  []netip.Prefix
+	verified verifiedCache // tokens whose signature checked out
 }
 
 // NewVerifier returns a verifier for cfg.
@@ -110,28 +111,16 @@ func (v *Verifier) Verify(r *http.Request) (Claims, error) {
 
 // verify checks one token against r.
 func (v *Verifier) verify(r *http.Request, tok string, src Source) (Claims, error) {
-	parts, ok := splitToken(tok)
+	ks := v.keys.Load()
+	known, ok := v.verified.get(ks, tok)
 	if !ok {
-		return Claims{}, ErrMalformed
+		var err error
+		if known, err = v.checkSignature(ks, tok); err != nil {
+			return Claims{}, err
+		}
+		v.verified.put(ks, tok, known)
 	}
-	var sig [ed25519.SignatureSize]byte
-	var msg [maxMessage]byte
-	n, at, ok := decodeToken(parts, &sig, msg[:])
-	if !ok {
-		return Claims{}, ErrMalformed
-	}
-	pub, ok := v.keys.Load().key(parts.kid)
-	if !ok {
-		return Claims{}, fmt.Errorf("%w %q", ErrUnknownKey, parts.kid) // kid checked by splitToken: safe to show
-	}
-	if !ed25519.Verify(pub, msg[:n], sig[:]) {
-		return Claims{}, ErrBadSignature
-	}
-	// Only signed bytes reach the policy parser.
-	p, ok := parsePolicy(string(msg[at:n]))
-	if !ok {
-		return Claims{}, ErrMalformed
-	}
+	p := known.p
 	now := v.now()
 	if !now.Before(p.Expires.Add(v.leeway)) {
 		return Claims{}, ErrExpired
@@ -147,7 +136,35 @@ func (v *Verifier) verify(r *http.Request, tok string, src Source) (Claims, erro
 	if path, ok := cleanPath(r.URL.EscapedPath()); !ok || !matchPattern(p.Resource, path) {
 		return Claims{}, ErrWrongResource
 	}
-	return Claims{Policy: p, Kid: parts.kid, Source: src, Token: tok}, nil
+	return Claims{Policy: p, Kid: known.kid, Source: src, Token: tok}, nil
+}
+
+// checkSignature checks a token's form and signature with ks and parses
+// its policy.
+func (v *Verifier) checkSignature(ks *KeySet, tok string) (verifiedToken, error) {
+	parts, ok := splitToken(tok)
+	if !ok {
+		return verifiedToken{}, ErrMalformed
+	}
+	var sig [ed25519.SignatureSize]byte
+	var msg [maxMessage]byte
+	n, at, ok := decodeToken(parts, &sig, msg[:])
+	if !ok {
+		return verifiedToken{}, ErrMalformed
+	}
+	pub, ok := ks.key(parts.kid)
+	if !ok {
+		return verifiedToken{}, fmt.Errorf("%w %q", ErrUnknownKey, parts.kid) // kid checked by splitToken: safe to show
+	}
+	if !ed25519.Verify(pub, msg[:n], sig[:]) {
+		return verifiedToken{}, ErrBadSignature
+	}
+	// Only signed bytes reach the policy parser.
+	p, ok := parsePolicy(string(msg[at:n]))
+	if !ok {
+		return verifiedToken{}, ErrMalformed
+	}
+	return verifiedToken{p: p, kid: parts.kid}, nil
 }
 
 // queryToken finds the ParamName parameter in a raw query: its value
