@@ -10,6 +10,7 @@ command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need+=(fonts-dejavu-core)
+command -v openssl >/dev/null 2>&1 || need+=(openssl) # the signing tests check tokens against openssl
 # Prometheus and Alertmanager: the alert rules in deploy/prometheus are
 # tested with promtool/amtool and against real servers (internal/promtest).
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)

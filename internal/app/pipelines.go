@@ -289,7 +289,7 @@ func (m *channels) restartStuck(run *channelRun, hs []failover.Health) {
 		cancel := pr.cancel
 		already := pr.killed != ""
 		if !already {
-			pr.killed = fmt.Sprintf("no output for %.1f s while pipeline %s's advances: stuck", h.Age.Seconds(), other2(hs, i))
+			pr.killed = fmt.Sprintf("no output for %.1f s while pipeline %s's advances: stuck", h.Age.Seconds(), otherPipeline(hs, i))
 		}
 		pr.mu.Unlock()
 		if !already && cancel != nil {
@@ -299,8 +299,8 @@ func (m *channels) restartStuck(run *channelRun, hs []failover.Health) {
 	}
 }
 
-// other2 names the first pipeline of hs other than hs[i].
-func other2(hs []failover.Health, i int) string {
+// otherPipeline names the first pipeline of hs other than hs[i].
+func otherPipeline(hs []failover.Health, i int) string {
 	for j, h := range hs {
 		if j != i {
 			return h.Pipeline
@@ -353,7 +353,7 @@ func (m *channels) Group(channel string) origin.Group {
 	return origin.Group{Pipelines: order, Changed: run.grp.watch()}
 }
 
-// running returns the running channel name or an API error.
+// runningChannel returns the running channel name, or a conflict error.
 func (m *channels) runningChannel(name string) (*channelRun, error) {
 	m.mu.Lock()
 	run := m.running[name]
