@@ -54,7 +54,17 @@ func spillSettled(t *testing.T, e *testEdge, dir string) {
 		e.spill.mu.Lock()
 		n, pending := len(e.spill.index), len(e.spill.queue)
 		e.spill.mu.Unlock()
-		return pending == 0 && n > 0 && len(spillFiles(t, dir)) == n
+		if pending != 0 || n == 0 {
+			return false
+		}
+		// A dequeued object's file exists before its bytes are written.
+		files := spillFiles(t, dir)
+		for _, size := range files {
+			if size == 0 {
+				return false
+			}
+		}
+		return len(files) == n
 	})
 }
 
