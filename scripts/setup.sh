@@ -11,6 +11,8 @@ command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need+=(fonts-dejavu-core)
 command -v openssl >/dev/null 2>&1 || need+=(openssl) # the signing tests check tokens against openssl
+# SoftHSM2: the PKCS#11 key-encryption backend is tested against it.
+[ -f /usr/lib/softhsm/libsofthsm2.so ] && command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 # Prometheus and Alertmanager: the alert rules in deploy/prometheus are
 # tested with promtool/amtool and against real servers (internal/promtest).
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
