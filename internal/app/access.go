@@ -18,6 +18,8 @@ import (
 	"onair/internal/control"
 	"onair/internal/edge"
 	"onair/internal/geo"
+	"onair/internal/license"
+	"onair/internal/live"
 	"onair/internal/signing"
 	"onair/internal/store"
 )
@@ -32,6 +34,7 @@ const (
 // channels need a token.
 type access struct {
 	signer   *signing.Signer
+	priv     ed25519.PrivateKey // the signer's key, which also signs license tokens
 	verifier *signing.Verifier
 	prefixes []string // edge.signed_prefixes
 	geo      geo.Holder
@@ -70,7 +73,7 @@ func newAccess(cfg config.Config) (*access, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &access{signer: signer, verifier: v, prefixes: cfg.Edge.SignedPrefixes, signed: map[string]bool{}, rules: map[string]geo.Rule{}}
+	a := &access{signer: signer, priv: priv, verifier: v, prefixes: cfg.Edge.SignedPrefixes, signed: map[string]bool{}, rules: map[string]geo.Rule{}}
 	for _, p := range cfg.Edge.TrustedProxies {
 		if pp, err := netip.ParsePrefix(p); err == nil {
 			a.proxies = append(a.proxies, pp.Masked())
@@ -227,11 +230,26 @@ func (m *channels) IssueToken(ctx context.Context, name string, req control.Toke
 	}
 	base := strings.TrimSuffix(baseURL, "/")
 	q := "?" + signing.ParamName + "=" + url.QueryEscape(tok)
-	return control.Token{Token: tok, Expires: p.Expires.UTC().Truncate(time.Second), Resource: p.Resource, Playback: control.Playback{
+	out := control.Token{Token: tok, Expires: p.Expires.UTC().Truncate(time.Second), Resource: p.Resource, Playback: control.Playback{
 		HLS:  base + "/live/" + rec.Name + "/master.m3u8" + q,
 		DASH: base + "/live/" + rec.Name + "/manifest.mpd" + q,
 		Page: base + "/channels/" + rec.Name,
-	}}, nil
+	}}
+	if rec.DRM.Scheme != "" && m.drm != nil {
+		session := req.Session
+		if session == "" {
+			session = randomToken(10)
+		}
+		lt, exp, err := m.drm.viewerToken(rec.Name, session, ttl)
+		if err != nil {
+			return control.Token{}, fmt.Errorf("%w: license token: %v", control.ErrInvalid, err)
+		}
+		out.License = &control.LicenseToken{Token: lt, Expires: exp.UTC().Truncate(time.Second), Scheme: rec.DRM.Scheme, Session: session}
+		if rec.DRM.Scheme != string(live.SchemeAES128) {
+			out.License.ClearKey = base + license.DefaultPrefix + rec.Name + "/clearkey"
+		}
+	}
+	return out, nil
 }
 
 // parsePrefix reads an address (a /32 or /128 prefix) or a CIDR prefix.

@@ -19,6 +19,7 @@ import (
 	"onair/internal/ingest"
 	"onair/internal/ingest/rtmp"
 	"onair/internal/ingest/srt"
+	"onair/internal/license"
 	"onair/internal/live"
 	"onair/internal/origin"
 	"onair/internal/packager"
@@ -82,8 +83,14 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	keys, err := newDRM(ctx, cfg, st, acc.signer.Kid(), acc.priv, a.log, a.reg)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
 	chans := newChannels(cfg, st, objs, index, pkg, a.log, a.reg)
 	chans.access = acc
+	chans.drm = keys
 	for _, c := range []prometheus.Collector{newInputCollector(chans), newPipelineCollector(chans), chans.failovers} {
 		if err := a.reg.Register(c); err != nil {
 			return fmt.Errorf("metrics: %w", err)
@@ -176,6 +183,7 @@ func (a *App) Run(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/live/", playback)
 	mux.Handle("/time", org.Handler()) // never cached: clients set their clocks by it
+	mux.Handle(license.DefaultPrefix, keys.handler)
 	mux.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

@@ -116,7 +116,10 @@ func (m *channels) UpdateChannel(ctx context.Context, name string, upd control.C
 	if upd.Pipelines != nil && *upd.Pipelines != "" {
 		rec.Pipelines = *upd.Pipelines
 	}
-	accessOnly := upd.Pipelines == nil && upd.Inputs == nil
+	accessOnly := upd.Pipelines == nil && upd.Inputs == nil && upd.DRM == nil
+	if upd.DRM != nil {
+		rec.DRM = storeDRM(upd.DRM)
+	}
 	if upd.Geo != nil {
 		if rec.Geo, err = storeGeo(upd.Geo); err != nil {
 			return control.Channel{}, err
@@ -304,4 +307,21 @@ func b2f(b bool) float64 {
 // may have had.
 func storagePrefixes(name string) []string {
 	return []string{live.PipelineID(name, live.PipelineA) + "/", live.PipelineID(name, live.PipelineB) + "/"}
+}
+
+// storeDRM is the stored form of an API DRM setting (nil or "clear":
+// clear).
+func storeDRM(d *control.DRM) store.DRMSettings {
+	if d == nil || d.Scheme == "" || d.Scheme == "clear" {
+		return store.DRMSettings{}
+	}
+	return store.DRMSettings{Scheme: d.Scheme, RotateEvery: d.RotateEvery}
+}
+
+// apiDRM is what the API shows of a channel's DRM (nil when clear).
+func apiDRM(d store.DRMSettings) *control.DRM {
+	if d.Scheme == "" {
+		return nil
+	}
+	return &control.DRM{Scheme: d.Scheme, RotateEvery: d.RotateEvery}
 }

@@ -39,6 +39,7 @@ type channels struct {
 	pkg   *packager.Packager
 	log   *slog.Logger
 	reg   prometheus.Registerer
+	drm   *drm // content keys; nil in tests without DRM
 
 	// Bound ingest addresses, for ingest URLs.
 	rtmpAddr, srtAddr net.Addr
@@ -65,11 +66,13 @@ type channelRun struct {
 	grid   media.Grid
 	stream *stream.Stream
 	pipes  []*pipelineRun // A, and B in standard mode
-	ctl    *failover.Controller
-	grp    group
-	poke   chan struct{} // wakes the failover controller (capacity 1)
-	cancel context.CancelFunc
-	done   chan struct{} // closed when every pipeline has stopped
+	// protect is the channel's encryption (nil: clear).
+	protect *packager.Protection
+	ctl     *failover.Controller
+	grp     group
+	poke    chan struct{} // wakes the failover controller (capacity 1)
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when every pipeline has stopped
 }
 
 func newChannels(cfg config.Config, st *store.Store, objs objstore.Store, index *live.Index, pkg *packager.Packager, log *slog.Logger, reg prometheus.Registerer) *channels {
@@ -130,6 +133,10 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 	epoch, _, err := m.st.Epoch(ctx, rec.Name)
 	if err != nil {
 		return err
+	}
+	protect, err := m.drm.protection(ctx, rec)
+	if err != nil {
+		return fmt.Errorf("channel %s: content keys: %w", rec.Name, err)
 	}
 	names := []string{live.PipelineA}
 	if m.mode(rec) == config.PipelinesStandard {
@@ -218,7 +225,7 @@ func (m *channels) start(ctx context.Context, rec store.Channel) error {
 		cancel()
 		return err
 	}
-	run := &channelRun{rec: rec, grid: grid, stream: st, ctl: ctl, poke: make(chan struct{}, 1),
+	run := &channelRun{rec: rec, grid: grid, stream: st, protect: protect, ctl: ctl, poke: make(chan struct{}, 1),
 		grp: group{changed: make(chan struct{})}, cancel: cancel, done: make(chan struct{})}
 	for _, p := range names {
 		run.pipes = append(run.pipes, newPipelineRun(name, p))
@@ -306,6 +313,7 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 		return control.Channel{}, err
 	}
 	rec.Geo = gr
+	rec.DRM = storeDRM(spec.DRM)
 	if rec.Pipelines == "" {
 		rec.Pipelines = m.cfg.Pipelines.Mode
 	}
@@ -378,6 +386,10 @@ func (m *channels) DeleteChannel(ctx context.Context, name string) error {
 	for _, p := range []string{live.PipelineA, live.PipelineB} {
 		m.index.Remove(live.PipelineID(name, p))
 	}
+	// Its content keys go with it: a name reused later gets new keys.
+	if err := m.drm.forget(ctx, name); err != nil {
+		m.log.Warn("could not delete the channel's content keys", "channel", name, "err", err)
+	}
 	// Media objects go in the background; a name reused later starts a
 	// new clock, so nothing may be left to collide with.
 	m.wg.Add(1)
@@ -430,7 +442,7 @@ func (m *channels) SetChannelEnabled(ctx context.Context, name string, enabled b
 // status assembles what the API shows for a channel.
 func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
 	c := control.Channel{Name: rec.Name, Enabled: rec.Enabled, LowLatency: rec.LowLatency, CreatedAt: rec.CreatedAt, State: control.StateStopped,
-		Mode: m.mode(rec), InputSettings: apiInputSettings(rec.Inputs), Access: accessPublic, Geo: apiGeo(rec.Geo)}
+		Mode: m.mode(rec), InputSettings: apiInputSettings(rec.Inputs), Access: accessPublic, Geo: apiGeo(rec.Geo), DRM: apiDRM(rec.DRM)}
 	if rec.Access == accessSigned {
 		c.Access = accessSigned
 	}

@@ -115,7 +115,7 @@ func (m *channels) runPipeline(ctx context.Context, run *channelRun, pr *pipelin
 		cfg := tcfg
 		cfg.OnFailure = func(err error) { m.encoderFailed(run, pr, err) }
 		began := time.Now()
-		pipe, err := transcode.NewPipeline(pr.id, cfg, run.stream, packagerOutput{m.pkg}, log, m.reg)
+		pipe, err := transcode.NewPipeline(pr.id, cfg, run.stream, packagerOutput{p: m.pkg, protect: run.protect}, log, m.reg)
 		if err == nil {
 			pctx, cancel := context.WithCancel(ctx)
 			pr.mu.Lock()

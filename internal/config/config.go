@@ -45,6 +45,8 @@ type Config struct {
 	Pipelines Pipelines `yaml:"pipelines"`
 	// Signing configures signed playback tokens.
 	Signing Signing `yaml:"signing"`
+	// DRM configures content keys and the license endpoint.
+	DRM DRM `yaml:"drm"`
 }
 
 // Log configures log/slog output.
@@ -158,6 +160,7 @@ func Default() Config {
 		Inputs:    DefaultInputs(),
 		Pipelines: DefaultPipelines(),
 		Signing:   DefaultSigning(),
+		DRM:       DefaultDRM(),
 	}
 }
 
@@ -402,6 +405,7 @@ func (c *Config) Validate() error {
 	c.Inputs.validate(bad)
 	c.Pipelines.validate(bad)
 	c.Signing.validate(bad)
+	c.DRM.validate(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

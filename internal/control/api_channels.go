@@ -55,6 +55,11 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if spec.DRM != nil {
+		if err := spec.DRM.check(); err != nil {
+			return err
+		}
+	}
 	ch, err := a.m.CreateChannel(r.Context(), spec, base)
 	if err != nil {
 		return managerError(fmt.Sprintf("create channel %q", spec.Name), err)

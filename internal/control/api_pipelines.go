@@ -30,6 +30,11 @@ func (a *API) updateChannel(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if upd.DRM != nil {
+		if err := upd.DRM.check(); err != nil {
+			return err
+		}
+	}
 	base, err := baseURL(r)
 	if err != nil {
 		return err
@@ -125,6 +130,22 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, tok)
+	return nil
+}
+
+// check validates a DRM setting.
+func (d *DRM) check() error {
+	switch d.Scheme {
+	case "", "clear", "aes128", "cbcs", "cenc":
+	default:
+		return errorf(http.StatusBadRequest, "drm scheme %q: want clear, aes128, cbcs or cenc", d.Scheme)
+	}
+	switch {
+	case d.RotateEvery < 0:
+		return errorf(http.StatusBadRequest, "drm rotate_every %d: must not be negative", d.RotateEvery)
+	case d.RotateEvery > 0 && d.Scheme != "aes128":
+		return errorf(http.StatusBadRequest, "drm rotate_every: key rotation is supported with the aes128 scheme only")
+	}
 	return nil
 }
 

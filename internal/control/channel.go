@@ -42,6 +42,20 @@ type ChannelSpec struct {
 	Access string `json:"access,omitempty"`
 	// Geo restricts playback by the viewer's country.
 	Geo *GeoRule `json:"geo,omitempty"`
+	// DRM encrypts the channel's media.
+	DRM *DRM `json:"drm,omitempty"`
+}
+
+// DRM is a channel's encryption. Keys come from the license endpoint
+// (/license/{channel}/...) for a viewer token from .../tokens.
+type DRM struct {
+	// Scheme is "clear" (default), "aes128" (HLS AES-128, whole
+	// segments, no LL-HLS parts), "cbcs" (CMAF CENC for HLS and DASH) or
+	// "cenc" (CMAF CENC for DASH).
+	Scheme string `json:"scheme"`
+	// RotateEvery changes the key every N segments (0: one key; aes128
+	// only).
+	RotateEvery int64 `json:"rotate_every,omitempty"`
 }
 
 // GeoRule restricts a channel's playback by the viewer's country (ISO
@@ -74,6 +88,21 @@ type Token struct {
 	// Resource is the path pattern the token grants.
 	Resource string   `json:"resource"`
 	Playback Playback `json:"playback"`
+	// License is the viewer's license token, for channels with DRM.
+	License *LicenseToken `json:"license,omitempty"`
+}
+
+// LicenseToken lets a viewer's player get content keys: send Token as
+// "Authorization: Bearer" (or ?token=) to the license URLs.
+type LicenseToken struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
+	// Scheme is the channel's encryption (aes128, cbcs, cenc).
+	Scheme string `json:"scheme"`
+	// ClearKey is the W3C Clear Key license URL (cbcs, cenc).
+	ClearKey string `json:"clearkey,omitempty"`
+	// Session is the viewer session the token is bound to.
+	Session string `json:"session"`
 }
 
 // ChannelUpdate is the body of PATCH /api/v1/channels/{name}: the fields
@@ -82,6 +111,7 @@ type Token struct {
 type ChannelUpdate struct {
 	Access    *string        `json:"access,omitempty"`
 	Geo       *GeoRule       `json:"geo,omitempty"`
+	DRM       *DRM           `json:"drm,omitempty"`
 	Pipelines *string        `json:"pipelines,omitempty"`
 	Inputs    *InputSettings `json:"inputs,omitempty"`
 }
@@ -153,6 +183,8 @@ type Channel struct {
 	Access string `json:"access"`
 	// Geo is the channel's country restriction, if any.
 	Geo *GeoRule `json:"geo,omitempty"`
+	// DRM is the channel's encryption; absent when clear.
+	DRM *DRM `json:"drm,omitempty"`
 }
 
 // Ingest tells a broadcaster where to push. URLs are absolute and use the

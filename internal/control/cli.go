@@ -70,13 +70,18 @@ func Command() *cobra.Command {
 	pf.BoolVar(&o.json, "json", false, "print the API's JSON instead of text")
 
 	var lowLatency bool
-	var pipelines, accessMode string
+	var pipelines, accessMode, drmScheme string
+	var rotate int64
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a channel and print its ingest and playback URLs",
 		Args:  cobra.ExactArgs(1),
 		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
-			ch, err := c.CreateChannel(ctx, ChannelSpec{Name: args[0], LowLatency: lowLatency, Pipelines: pipelines, Access: accessMode})
+			spec := ChannelSpec{Name: args[0], LowLatency: lowLatency, Pipelines: pipelines, Access: accessMode}
+			if drmScheme != "" || rotate != 0 {
+				spec.DRM = &DRM{Scheme: drmScheme, RotateEvery: rotate}
+			}
+			ch, err := c.CreateChannel(ctx, spec)
 			if err != nil {
 				return err
 			}
@@ -87,6 +92,8 @@ func Command() *cobra.Command {
 	create.Flags().StringVar(&pipelines, "pipelines", "", `"standard" (two output-locked pipelines, A and B) or "single"; default: the server's pipelines.mode`)
 
 	create.Flags().StringVar(&accessMode, "access", "", `"signed": playback needs a token (onair channel token); default "public"`)
+	create.Flags().StringVar(&drmScheme, "drm", "", `encryption: "aes128" (HLS), "cbcs" (HLS and DASH) or "cenc" (DASH); default clear`)
+	create.Flags().Int64Var(&rotate, "drm-rotate", 0, "change the content key every N segments (aes128 only; 0: one key)")
 
 	var tokenReq TokenRequest
 	token := &cobra.Command{

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"sort"
@@ -37,6 +38,46 @@ type Segment struct {
 	Size          int
 	// Init names the init segment the segment needs (EXT-X-MAP).
 	Init string
+	// Key is the ID of the content key that encrypts the segment as a
+	// whole (Protection.Scheme SchemeAES128; zero otherwise): segments of
+	// one key share an EXT-X-KEY tag.
+	Key KeyID
+}
+
+// Scheme is how a rendition's media is encrypted.
+type Scheme string
+
+// Encryption schemes. Clear media has the empty scheme.
+const (
+	SchemeClear  Scheme = ""
+	SchemeAES128 Scheme = "aes128" // HLS AES-128: every segment encrypted whole (AES-128-CBC)
+	SchemeCBCS   Scheme = "cbcs"   // CMAF CENC 'cbcs': HLS SAMPLE-AES and DASH
+	SchemeCENC   Scheme = "cenc"   // CMAF CENC 'cenc': DASH (HLS SAMPLE-AES-CTR)
+)
+
+// KeyID is a 16-byte content key ID (KID).
+type KeyID [16]byte
+
+// IsZero reports whether k is unset.
+func (k KeyID) IsZero() bool { return k == KeyID{} }
+
+// Hex is the KID as 32 lowercase hex digits.
+func (k KeyID) Hex() string { return hex.EncodeToString(k[:]) }
+
+// UUID is the KID in the 8-4-4-4-12 form manifests use.
+func (k KeyID) UUID() string {
+	h := k.Hex()
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// Protection describes a rendition's encryption for manifests.
+type Protection struct {
+	Scheme Scheme
+	// Key is the init's default KID (cbcs, cenc).
+	Key KeyID
+	// PSSH holds the base64 of the Clear Key pssh box the init carries
+	// (cbcs, cenc), for the MPD's cenc:pssh.
+	PSSH string
 }
 
 // Info describes a rendition for manifests.
@@ -52,6 +93,8 @@ type Info struct {
 	Timescale uint32 // the CMAF track timescale
 	// Language and Channels for audio.
 	Channels int
+	// Protection is the rendition's encryption; the zero value is clear.
+	Protection Protection
 }
 
 // Snapshot is a consistent copy of a rendition's index.
@@ -242,6 +285,7 @@ type Rendition struct {
 	info     Info
 	init     []byte // the current init
 	initName string
+	key      KeyID // the key of segments added from now on
 	inits    map[string][]byte
 	segs     []*segState
 	discSeq  int
@@ -278,6 +322,14 @@ func (r *Rendition) SetInit(info Info, name string, init []byte) {
 	r.inits[name] = r.init
 	r.ended = false
 	r.notifyLocked()
+	r.mu.Unlock()
+}
+
+// SetKey makes kid the whole-segment key (SchemeAES128) of segments
+// opened from now on.
+func (r *Rendition) SetKey(kid KeyID) {
+	r.mu.Lock()
+	r.key = kid
 	r.mu.Unlock()
 }
 
@@ -327,7 +379,7 @@ func (r *Rendition) AddPart(n int64, segStart int64, wall time.Time, disc bool, 
 	defer r.mu.Unlock()
 	s := r.lastLocked()
 	if s == nil || s.Number != n {
-		s = &segState{Segment: Segment{Number: n, Start: segStart, Wall: wall, Discontinuity: disc, Init: r.initName}}
+		s = &segState{Segment: Segment{Number: n, Start: segStart, Wall: wall, Discontinuity: disc, Init: r.initName, Key: r.key}}
 		r.segs = append(r.segs, s)
 	}
 	p.Size = len(data)

@@ -93,7 +93,7 @@ func (o *Origin) serveGroup(w *statusWriter, r *http.Request, rt route, g Group)
 		case kindMaster:
 			return o.serveMaster(w, r, ch)
 		case kindMPD:
-			return o.serveMPD(w, r, ch)
+			return o.serveMPD(w, r, ch, rt.channel)
 		}
 		rend, ok := ch.Lookup(rt.rendition)
 		if !ok {
@@ -101,7 +101,7 @@ func (o *Origin) serveGroup(w *statusWriter, r *http.Request, rt route, g Group)
 			continue
 		}
 		if rt.kind == kindMedia {
-			return o.serveMedia(w, r, ch, rend, g.Changed)
+			return o.serveMedia(w, r, ch, rt.channel, rend, g.Changed)
 		}
 		err = o.serveObject(w, r, ch, rend, rt, first, g.Changed)
 		var he *httpError

@@ -22,7 +22,7 @@ const (
 
 // serveMedia serves a media playlist, after a blocking reload's hold when
 // the request carries _HLS_msn.
-func (o *Origin) serveMedia(w http.ResponseWriter, r *http.Request, ch *live.Channel, rend *live.Rendition, changed <-chan struct{}) error {
+func (o *Origin) serveMedia(w http.ResponseWriter, r *http.Request, ch *live.Channel, channel string, rend *live.Rendition, changed <-chan struct{}) error {
 	d, status := parseDirective(r.URL.RawQuery)
 	if status != 0 {
 		return clientError(status, errBadDirective)
@@ -45,7 +45,7 @@ func (o *Origin) serveMedia(w http.ResponseWriter, r *http.Request, ch *live.Cha
 			})
 		}
 	}
-	m, ok := mediaPlaylist(&snap, o.cfg.Window, reports)
+	m, ok := mediaPlaylist(&snap, o.cfg.Window, reports, o.hlsKeys(channel, snap.Info.Protection))
 	if !ok {
 		if d.block {
 			return unavailable(errNotReady)
@@ -66,12 +66,36 @@ func (o *Origin) serveMedia(w http.ResponseWriter, r *http.Request, ch *live.Cha
 // are listed as EXT-X-GAP segments of duration D, and the first real
 // segment after a gap carries EXT-X-DISCONTINUITY. ok is false until the
 // rendition has a complete segment.
-func mediaPlaylist(snap *live.Snapshot, span time.Duration, reports []hls.RenditionReport) (*hls.Media, bool) {
+//
+// keyOf gives each segment's EXT-X-KEY (nil: clear media). AES-128
+// renditions are encrypted whole-segment, so their playlists list only
+// complete segments: no parts, no preload hint (plain HLS).
+func mediaPlaylist(snap *live.Snapshot, span time.Duration, reports []hls.RenditionReport, keyOf func(*live.Segment) *hls.Key) (*hls.Media, bool) {
 	w, ok := selectWindow(snap, span)
 	if !ok {
 		return nil, false
 	}
 	g := snap.Grid
+	if snap.Info.Protection.Scheme == live.SchemeAES128 {
+		last := len(w.segs) - 1
+		for last >= 0 && !w.segs[last].Complete {
+			last--
+		}
+		w.segs, w.hint, w.whole = w.segs[:last+1], false, true
+		m := &hls.Media{
+			Version:               hlsVersion,
+			TargetDuration:        w.target,
+			ServerControl:         &hls.ServerControl{CanBlockReload: true, HoldBack: 3 * time.Duration(w.target) * time.Second},
+			MediaSequence:         w.segs[w.first].Number,
+			DiscontinuitySequence: int64(snap.DiscontinuitySeq) + discontinuitiesThrough(w.segs, w.first),
+			Segments:              entries(w, g, keyOf),
+			RenditionReports:      reports,
+		}
+		for i := range m.RenditionReports {
+			m.RenditionReports[i].LastPart = -1
+		}
+		return m, true
+	}
 	m := &hls.Media{
 		Version:        hlsVersion,
 		TargetDuration: w.target,
@@ -83,7 +107,7 @@ func mediaPlaylist(snap *live.Snapshot, span time.Duration, reports []hls.Rendit
 		PartTarget:            g.Part,
 		MediaSequence:         w.segs[w.first].Number,
 		DiscontinuitySequence: int64(snap.DiscontinuitySeq) + discontinuitiesThrough(w.segs, w.first),
-		Segments:              entries(w, g),
+		Segments:              entries(w, g, keyOf),
 		RenditionReports:      reports,
 	}
 	if w.hint {
@@ -98,6 +122,7 @@ type window struct {
 	first  int            // index of the first listed segment
 	target int            // EXT-X-TARGETDURATION, seconds
 	hint   bool           // whether to write a preload hint
+	whole  bool           // whole segments only: no parts (AES-128)
 }
 
 // selectWindow picks the listed segments; ok is false without a complete
@@ -145,7 +170,7 @@ func selectWindow(snap *live.Snapshot, span time.Duration) (window, bool) {
 // entries lists the window's segments, gap entries and parts. Parts are
 // listed for segments that end within three target durations of the
 // playlist's end (section 4.4.4.9), and always for the segment in progress.
-func entries(w window, g media.Grid) []hls.Segment {
+func entries(w window, g media.Grid, keyOf func(*live.Segment) *hls.Key) []hls.Segment {
 	segs := w.segs
 	last := segs[len(segs)-1]
 	end := last.Start + last.Duration
@@ -159,6 +184,7 @@ func entries(w window, g media.Grid) []hls.Segment {
 
 	out := make([]hls.Segment, 0, len(segs)-w.first+4)
 	prevInit := ""
+	var prevKey *hls.Key
 	next := segs[w.first].Number
 	for i := w.first; i < len(segs); i++ {
 		s := &segs[i]
@@ -178,11 +204,22 @@ func entries(w window, g media.Grid) []hls.Segment {
 		}
 		if initName != prevInit {
 			e.Map, prevInit = initName, initName
+			// An AES-128 key in force would apply to the new init, which
+			// is clear: end it before the map and state it again after.
+			e.UnkeyMap = w.whole && prevKey != nil
+			if e.UnkeyMap {
+				prevKey = nil
+			}
+		}
+		if keyOf != nil {
+			if k := keyOf(s); prevKey == nil || *k != *prevKey {
+				e.Key, prevKey = k, k
+			}
 		}
 		if s.Complete {
 			e.Duration, e.URI = media.Duration(s.Duration), segmentURI(s.Number)
 		}
-		if !s.Complete || s.Start+s.Duration > partsFrom {
+		if !w.whole && (!s.Complete || s.Start+s.Duration > partsFrom) {
 			e.Parts = make([]hls.Part, len(s.Parts))
 			for j, p := range s.Parts {
 				e.Parts[j] = hls.Part{Duration: media.Duration(p.Duration), URI: partURI(s.Number, j), Independent: p.Independent}

@@ -26,12 +26,20 @@ const dashTimeFormat = "2006-01-02T15:04:05.000Z"
 const minPresentationDelay = 6 * time.Second
 
 // serveMPD serves the channel's DASH MPD.
-func (o *Origin) serveMPD(w http.ResponseWriter, r *http.Request, ch *live.Channel) error {
+func (o *Origin) serveMPD(w http.ResponseWriter, r *http.Request, ch *live.Channel, channel string) error {
 	var reps []dashRendition
 	for _, rend := range ch.Renditions() {
-		reps = append(reps, dashRendition{snap: rend.Snapshot(), current: rend.CurrentInit()})
+		snap := rend.Snapshot()
+		if snap.Info.Protection.Scheme == live.SchemeAES128 {
+			return notFound(errNoDASH)
+		}
+		reps = append(reps, dashRendition{snap: snap, current: rend.CurrentInit()})
 	}
-	m, ok := buildMPD(reps, ch.Grid(), ch.Epoch(), o.cfg.Window, timeURL(r), o.now())
+	tu := timeURL(r)
+	m, ok := buildMPD(reps, ch.Grid(), ch.Epoch(), o.cfg.Window, tu, o.now())
+	if ok {
+		addContentProtection(m, reps, o.clearKeyURL(channel, tu))
+	}
 	if !ok {
 		return notFound(errNotReady)
 	}
@@ -163,6 +171,24 @@ func buildMPD(reps []dashRendition, g media.Grid, epoch media.Epoch, window time
 	}
 	m.SetParents()
 	return m, true
+}
+
+// addContentProtection signals each AdaptationSet's encryption, from its
+// first Representation's protection (a channel encrypts every rendition
+// alike).
+func addContentProtection(m *mpd.MPD, reps []dashRendition, licenseURL string) {
+	prot := make(map[string]live.Protection, len(reps))
+	for _, r := range reps {
+		prot[r.snap.Info.Name] = r.snap.Info.Protection
+	}
+	for _, p := range m.Periods {
+		for _, as := range p.AdaptationSets {
+			if len(as.Representations) == 0 {
+				continue
+			}
+			as.ContentProtections = contentProtection(prot[as.Representations[0].Id], licenseURL)
+		}
+	}
 }
 
 // dashPeriod builds the Period that starts at segment k.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,11 @@ type Config struct {
 	// Group, when set, returns a channel's origin group: its pipelines,
 	// active first. nil means every channel has the single pipeline A.
 	Group func(channel string) Group
+	// LicensePath is the path prefix of the license endpoint that key
+	// URIs in playlists and the MPD point at: {LicensePath}/{channel}/
+	// aes128/{kid} and {LicensePath}/{channel}/clearkey. Default
+	// DefaultLicensePath.
+	LicensePath string
 	// Now is the clock for MPD publishTime, /time and the manifest-age
 	// gauge; nil means time.Now. Tests inject a fixed clock.
 	Now func() time.Time
@@ -67,6 +73,10 @@ func New(cfg Config, index *live.Index, store objstore.Store, log *slog.Logger, 
 	if cfg.Window == 0 {
 		cfg.Window = DefaultWindow
 	}
+	if cfg.LicensePath == "" {
+		cfg.LicensePath = DefaultLicensePath
+	}
+	cfg.LicensePath = strings.TrimSuffix(cfg.LicensePath, "/")
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -27,6 +27,9 @@ type Rendition struct {
 	// Mapping is the session's clock mapping: the PROGRAM-DATE-TIME of
 	// channel time t is Mapping.WallAt(t).
 	Mapping media.Mapping
+	// Protect encrypts the rendition; nil (or the clear scheme) packages
+	// it in clear.
+	Protect *Protection
 }
 
 // Track packages one publisher session of one rendition. It is not safe
@@ -53,6 +56,8 @@ type Track struct {
 	held *frame       // the one frame held back until the next one's DTS is known
 	seg  *segBuilder  // nil until the session's first segment opens
 	part *partBuilder // the part being filled
+
+	prot *protector // nil: clear
 
 	closed bool
 	warned map[string]bool // once-per-session warnings
@@ -107,6 +112,17 @@ func newTrack(p *Packager, channel string, r Rendition, st *renditionState, lr *
 		tm:      p.m.track(channel, r.Name),
 		grid:    grid,
 		warned:  map[string]bool{},
+	}
+	if pr := r.Protect; pr != nil && pr.Scheme != live.SchemeClear {
+		switch pr.Scheme {
+		case live.SchemeAES128, live.SchemeCBCS, live.SchemeCENC:
+		default:
+			return nil, fmt.Errorf("packager: open %s/%s: unknown encryption scheme %q", channel, r.Name, pr.Scheme)
+		}
+		if pr.Keys == nil {
+			return nil, fmt.Errorf("packager: open %s/%s: %s encryption without a key source", channel, r.Name, pr.Scheme)
+		}
+		t.prot = &protector{p: *pr}
 	}
 	if r.Track.Kind == media.KindAudio {
 		data, info, err := cmaf.Init(r.Track)
@@ -253,7 +269,11 @@ func (t *Track) place(f *frame, ni *newInit) {
 				"segment", n, "last", t.st.lastSeg)
 			return
 		}
-		changed := t.publishInit(ni, n)
+		changed, ok := t.publishInit(ni, n)
+		if !ok || !t.segmentKey(n) {
+			t.tm.drop("no_key")
+			return
+		}
 		disc := t.st.hasLast && (changed || n != t.st.lastSeg+1)
 		t.openSegment(f, n, disc)
 		t.held = f
@@ -287,8 +307,15 @@ func (t *Track) place(f *frame, ni *newInit) {
 		t.completeSegment()
 		disc := n > cur+1 // the timeline jumped over whole segments
 		if ni != nil {
-			t.publishInit(ni, n)
+			if _, ok := t.publishInit(ni, n); !ok {
+				t.stall()
+				return
+			}
 			disc = true
+		}
+		if !t.segmentKey(n) {
+			t.stall()
+			return
 		}
 		t.openSegment(f, n, disc)
 	case t.absPart(f) > t.seg.absPart:
@@ -348,7 +375,15 @@ func (t *Track) emitPart() {
 		return
 	}
 	t.st.seq++
-	frag, err := cmaf.Fragment(t.st.seq, pb.firstDT, pb.samples)
+	var (
+		frag []byte
+		err  error
+	)
+	if t.prot != nil && t.prot.ipd != nil {
+		frag, err = t.prot.encryptFragment(t.st.seq, pb.firstDT, pb.samples)
+	} else {
+		frag, err = cmaf.Fragment(t.st.seq, pb.firstDT, pb.samples)
+	}
 	if err != nil {
 		// Only an impossible sample set gets here; losing the part is the
 		// least harm.
@@ -357,9 +392,18 @@ func (t *Track) emitPart() {
 		pb.samples = nil
 		return
 	}
-	data := frag
+	clear := frag
 	if pb.index == 0 {
-		data = append(cmaf.Styp(), frag...)
+		clear = append(cmaf.Styp(), frag...)
+	}
+	data := clear
+	if t.prot != nil && t.prot.p.Scheme == live.SchemeAES128 {
+		if data, err = EncryptAES128(t.prot.key.Value, partIV(sb.number, pb.index), clear); err != nil {
+			t.tm.drop("encrypt_error")
+			t.log.Error("encrypt part", "segment", sb.number, "part", pb.index, "err", err)
+			pb.samples = nil
+			return
+		}
 	}
 	lp := live.Part{
 		Index:       pb.index,
@@ -373,8 +417,8 @@ func (t *Track) emitPart() {
 	}
 	t.tm.parts.Inc()
 	t.tm.bytes.Add(float64(len(data)))
-	sb.parts = append(sb.parts, data)
-	sb.size += len(data)
+	sb.parts = append(sb.parts, clear)
+	sb.size += len(clear)
 	sb.endDT = pb.endDT
 	pb.samples = nil
 	t.p.w.put(live.PartKey(t.channel, t.r.Name, sb.number, pb.index), data)
@@ -390,6 +434,18 @@ func (t *Track) completeSegment() {
 	data := make([]byte, 0, sb.size)
 	for _, p := range sb.parts {
 		data = append(data, p...)
+	}
+	if t.prot != nil && t.prot.p.Scheme == live.SchemeAES128 {
+		var err error
+		if data, err = EncryptAES128(t.prot.key.Value, SegmentIV(sb.number), data); err != nil {
+			// Only a key of the wrong length gets here, and keyFor
+			// refuses those.
+			t.tm.drop("encrypt_error")
+			t.log.Error("encrypt segment", "segment", sb.number, "err", err)
+			t.lr.DropIncomplete()
+			sb.parts = nil
+			return
+		}
 	}
 	dur := t.ticks(sb.endDT) - t.ticks(sb.firstDT)
 	gone := t.lr.CompleteSegment(sb.number, dur, data)
@@ -415,37 +471,85 @@ func (t *Track) completeSegment() {
 
 // publishInit makes ni the rendition's init for segments from n on, and
 // reports whether the init differs from the rendition's previous one.
-// Init objects are immutable: a changed init gets a new name.
-func (t *Track) publishInit(ni *newInit, n int64) (changed bool) {
+// Init objects are immutable: a changed init gets a new name. A protected
+// (cbcs, cenc) init is encrypted with segment n's key; ok is false when
+// that fails, and the caller drops the media.
+func (t *Track) publishInit(ni *newInit, n int64) (changed, ok bool) {
 	st := t.st
+	data := ni.data
+	var prot live.Protection
+	if pr := t.prot; pr != nil {
+		prot.Scheme = pr.p.Scheme
+		if pr.p.Scheme != live.SchemeAES128 {
+			k, err := pr.keyFor(n)
+			if errors.Is(err, errNoKey) {
+				t.warnOnce("no_key", "media dropped: no content key yet", "segment", n, "err", err)
+				return false, false
+			}
+			if err != nil {
+				t.warnOnce("key_kept", "content key source failed; the previous key stays", "err", err)
+			}
+			if data, prot, err = pr.protectInit(ni.data, k); err != nil {
+				t.warnOnce("protect_init", "media dropped: cannot protect the init segment", "segment", n, "err", err)
+				return false, false
+			}
+		}
+	}
 	if ni.info.Kind == media.KindVideo {
 		t.params = ni.params
 	}
 	name := st.initName
-	changed = st.init == nil || !bytes.Equal(st.init, ni.data)
+	changed = st.init == nil || !bytes.Equal(st.init, data)
 	if changed {
-		name = t.initName(n, ni.data)
+		name = t.initName(n, data)
 	}
 	info := live.Info{
-		Kind:      ni.info.Kind,
-		Codecs:    ni.info.Codecs,
-		Width:     ni.info.Width,
-		Height:    ni.info.Height,
-		FPS:       t.r.Track.FPS,
-		Timescale: ni.info.Timescale,
-		Channels:  ni.info.Channels,
-		Bandwidth: t.r.Bitrate + t.r.Bitrate/10,
-		Average:   t.r.Bitrate,
+		Kind:       ni.info.Kind,
+		Codecs:     ni.info.Codecs,
+		Width:      ni.info.Width,
+		Height:     ni.info.Height,
+		FPS:        t.r.Track.FPS,
+		Timescale:  ni.info.Timescale,
+		Channels:   ni.info.Channels,
+		Bandwidth:  t.r.Bitrate + t.r.Bitrate/10,
+		Average:    t.r.Bitrate,
+		Protection: prot,
 	}
 	if snap := t.lr.Snapshot(); st.meter.measured() && snap.Info.Bandwidth > 0 {
 		info.Bandwidth, info.Average = snap.Info.Bandwidth, snap.Info.Average
 	}
-	t.lr.SetInit(info, name, ni.data)
+	t.lr.SetInit(info, name, data)
 	if changed {
-		t.p.w.put(live.InitKey(t.channel, t.r.Name, name), ni.data)
-		st.init, st.initName = ni.data, name
+		t.p.w.put(live.InitKey(t.channel, t.r.Name, name), data)
+		st.init, st.initName = data, name
 	}
-	return changed
+	return changed, true
+}
+
+// segmentKey readies the whole-segment key (SchemeAES128) of segment n;
+// false means there is none and the media must be dropped.
+func (t *Track) segmentKey(n int64) bool {
+	pr := t.prot
+	if pr == nil || pr.p.Scheme != live.SchemeAES128 {
+		return true
+	}
+	k, err := pr.keyFor(n)
+	if errors.Is(err, errNoKey) {
+		t.warnOnce("no_key", "media dropped: no content key yet", "segment", n, "err", err)
+		return false
+	}
+	if err != nil {
+		t.warnOnce("key_kept", "content key source failed; the previous key stays", "err", err)
+	}
+	t.lr.SetKey(k.ID)
+	return true
+}
+
+// stall drops the frame at hand and everything up to the next random
+// access point, after a segment could not open (no key).
+func (t *Track) stall() {
+	t.tm.drop("no_key")
+	t.seg, t.part, t.held = nil, nil, nil
 }
 
 // initName names a new init first used by segment n. The rendition's

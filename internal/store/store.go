@@ -109,6 +109,10 @@ func (s *Store) Close() {
 	}
 }
 
+// JetStream returns the JetStream context, for roles that keep their own
+// buckets (content keys, tenants).
+func (s *Store) JetStream() jetstream.JetStream { return s.js }
+
 // Healthy reports whether the NATS connection is up.
 func (s *Store) Healthy() bool { return s.nc != nil && s.nc.IsConnected() }
 
@@ -132,6 +136,16 @@ type Channel struct {
 	Access string `json:"access,omitempty"`
 	// Geo restricts playback by the viewer's country.
 	Geo GeoRule `json:"geo,omitzero"`
+	// DRM is the channel's encryption; the zero value is clear.
+	DRM DRMSettings `json:"drm,omitzero"`
+}
+
+// DRMSettings choose a channel's encryption.
+type DRMSettings struct {
+	// Scheme is "aes128", "cbcs" or "cenc" ("" clear).
+	Scheme string `json:"scheme,omitempty"`
+	// RotateEvery is the key period in segments (0: one key).
+	RotateEvery int64 `json:"rotate_every,omitempty"`
 }
 
 // GeoRule is a channel's country restriction (see internal/geo.Rule).

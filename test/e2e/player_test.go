@@ -52,9 +52,14 @@ func play(t *testing.T, url string, seconds int) playResult {
 
 // runPlayer is play without the testing.T: it may run in a goroutine.
 func runPlayer(url string, seconds int) (playResult, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+90)*time.Second)
+	return runPlayerStartup(url, seconds, 40)
+}
+
+// runPlayerStartup is runPlayer giving playback startup seconds to begin.
+func runPlayerStartup(url string, seconds, startup int) (playResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+startup+50)*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "../player/play.mjs", "--url", url, "--seconds", strconv.Itoa(seconds), "--startup-timeout", "40")
+	cmd := exec.CommandContext(ctx, "node", "../player/play.mjs", "--url", url, "--seconds", strconv.Itoa(seconds), "--startup-timeout", strconv.Itoa(startup))
 	out, err := cmd.Output()
 	var res playResult
 	if jerr := json.Unmarshal(lastLine(out), &res); jerr != nil {

@@ -38,14 +38,49 @@ type ServerControl struct {
 
 // Segment is one media segment entry with its preceding tags.
 type Segment struct {
-	Discontinuity bool   // EXT-X-DISCONTINUITY before the segment
-	Map           string // EXT-X-MAP URI written before the segment; "" omits
+	Discontinuity bool // EXT-X-DISCONTINUITY before the segment
+	// UnkeyMap writes EXT-X-KEY:METHOD=NONE before EXT-X-MAP, so that an
+	// AES-128 key in force does not apply to a clear init (section 4.4.4.4).
+	UnkeyMap bool
+	Map      string // EXT-X-MAP URI written before the segment; "" omits
+	// Key is an EXT-X-KEY tag written after EXT-X-MAP; nil writes none.
+	Key *Key
 	// ProgramDateTime is EXT-X-PROGRAM-DATE-TIME; the zero time omits it.
 	ProgramDateTime time.Time
 	Gap             bool // EXT-X-GAP: the segment is missing
 	Parts           []Part
 	Duration        time.Duration // EXTINF
 	URI             string        // "" for the segment in progress
+}
+
+// Key is an EXT-X-KEY tag (section 4.4.4.4).
+type Key struct {
+	Method string // AES-128, SAMPLE-AES or SAMPLE-AES-CTR
+	URI    string
+	// KeyID is written as KEYID=0x... when set (32 hex digits).
+	KeyID             string
+	KeyFormat         string // "" omits (identity)
+	KeyFormatVersions string // "" omits
+}
+
+func (k *Key) append(b []byte) []byte {
+	b = append(b, "#EXT-X-KEY:METHOD="...)
+	b = append(b, k.Method...)
+	b = append(b, ",URI="...)
+	b = appendQuoted(b, k.URI)
+	if k.KeyID != "" {
+		b = append(b, ",KEYID=0x"...)
+		b = append(b, k.KeyID...)
+	}
+	if k.KeyFormat != "" {
+		b = append(b, ",KEYFORMAT="...)
+		b = appendQuoted(b, k.KeyFormat)
+	}
+	if k.KeyFormatVersions != "" {
+		b = append(b, ",KEYFORMATVERSIONS="...)
+		b = appendQuoted(b, k.KeyFormatVersions)
+	}
+	return append(b, '\n')
 }
 
 // Part is an EXT-X-PART tag (section 4.4.4.9).
@@ -126,9 +161,15 @@ func (s *Segment) append(b []byte) []byte {
 		b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 	}
 	if s.Map != "" {
+		if s.UnkeyMap {
+			b = append(b, "#EXT-X-KEY:METHOD=NONE\n"...)
+		}
 		b = append(b, "#EXT-X-MAP:URI="...)
 		b = appendQuoted(b, s.Map)
 		b = append(b, '\n')
+	}
+	if s.Key != nil {
+		b = s.Key.append(b)
 	}
 	if !s.ProgramDateTime.IsZero() {
 		b = append(b, "#EXT-X-PROGRAM-DATE-TIME:"...)
