@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"log/slog"
+
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io/fs"
 	"net/netip"
 	"net/url"
@@ -22,6 +25,7 @@ import (
 	"onair/internal/live"
 	"onair/internal/signing"
 	"onair/internal/store"
+	"onair/internal/waf"
 )
 
 // Channel access modes (store.Channel.Access).
@@ -259,4 +263,22 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	}
 	p, err := netip.ParsePrefix(s)
 	return p.Masked(), err
+}
+
+// newWAF builds the public port's WAF: the core rule set for the API,
+// token, license and manifest requests, URL shape and rate limits for
+// segments; client addresses by edge.trusted_proxies.
+func newWAF(cfg config.Config, acc *access, log *slog.Logger, reg prometheus.Registerer) (*waf.WAF, error) {
+	c := waf.Config{Enabled: true, Paranoia: cfg.WAF.Paranoia, ClientIP: acc.verifier.ClientIP}
+	if cfg.WAF.IPRate != 0 {
+		c.IPRate = waf.Limit{Rate: cfg.WAF.IPRate, Burst: max(1, int(2*cfg.WAF.IPRate))}
+	}
+	if cfg.WAF.TokenRate != 0 {
+		c.TokenRate = waf.Limit{Rate: cfg.WAF.TokenRate, Burst: max(1, int(3*cfg.WAF.TokenRate))}
+	}
+	w, err := waf.New(c, log.With("role", "waf"), reg)
+	if err != nil {
+		return nil, fmt.Errorf("waf: %w", err)
+	}
+	return w, nil
 }

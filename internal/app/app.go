@@ -24,6 +24,7 @@ import (
 	"onair/internal/origin"
 	"onair/internal/packager"
 	"onair/internal/store"
+	"onair/internal/waf"
 )
 
 // Options are run-time choices that are not configuration.
@@ -198,11 +199,22 @@ func (a *App) Run(ctx context.Context) error {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("/", api.Handler())
-	srv := publicServer(canonicalPaths(mux), cfg.Edge, pub.certs, a.log)
+	var public http.Handler = mux
+	var fw *waf.WAF
+	if cfg.WAF.Enabled {
+		if fw, err = newWAF(cfg, acc, a.log, a.reg); err != nil {
+			return err
+		}
+		public = fw.Middleware(mux)
+	}
+	srv := publicServer(canonicalPaths(public), cfg.Edge, pub.certs, a.log)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pkg.Run(gctx) })
 	g.Go(func() error { return chans.run(gctx) })
+	if fw != nil {
+		g.Go(func() error { return fw.Run(gctx) })
+	}
 	if edgeTier != nil {
 		g.Go(func() error { return edgeTier.Run(gctx) })
 	}

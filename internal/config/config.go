@@ -47,6 +47,8 @@ type Config struct {
 	Signing Signing `yaml:"signing"`
 	// DRM configures content keys and the license endpoint.
 	DRM DRM `yaml:"drm"`
+	// WAF configures the web application firewall of the public port.
+	WAF WAF `yaml:"waf"`
 }
 
 // Log configures log/slog output.
@@ -406,6 +408,7 @@ func (c *Config) Validate() error {
 	c.Pipelines.validate(bad)
 	c.Signing.validate(bad)
 	c.DRM.validate(bad)
+	c.WAF.validate(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
