@@ -198,6 +198,11 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	prov, err := keys.spekeProvider(cfg, st, a.log.With("role", "speke"), a.reg)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/api/v1/speke", prov)
 	mux.Handle("/", api.Handler())
 	var public http.Handler = mux
 	var fw *waf.WAF

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"onair/internal/license"
 	"onair/internal/live"
 	"onair/internal/packager"
+	"onair/internal/speke"
 	"onair/internal/store"
 )
 
@@ -89,6 +92,13 @@ func newDRM(ctx context.Context, cfg config.Config, st *store.Store, kid string,
 		return fail(fmt.Errorf("drm: key store: %w", err))
 	}
 	d.source = localKeys{}
+	if u := cfg.DRM.SPEKEURL; u != "" {
+		c := &speke.Client{URL: u, Header: http.Header{}}
+		if cfg.DRM.SPEKEToken != "" {
+			c.Header.Set("Authorization", "Bearer "+cfg.DRM.SPEKEToken)
+		}
+		d.source = spekeKeys{c}
+	}
 	if d.issuer, err = license.NewIssuer(license.IssuerConfig{Kid: kid, Key: signKey}); err != nil {
 		return fail(fmt.Errorf("drm: viewer tokens: %w", err))
 	}
@@ -340,4 +350,96 @@ func (l licenseKeys) Key(ctx context.Context, channel string, kid [16]byte) ([]b
 		return nil, err
 	}
 	return k.Value, nil
+}
+
+// spekeKeys fetches new content keys from a SPEKE v2.0 key provider: the
+// packager chooses the key ID, the provider the key.
+type spekeKeys struct{ c *speke.Client }
+
+func (s spekeKeys) newKey(ctx context.Context, channel string, scheme live.Scheme, period int64) (keystore.Key, error) {
+	kid, err := keystore.NewKID()
+	if err != nil {
+		return keystore.Key{}, err
+	}
+	cs := string(scheme)
+	if scheme == live.SchemeAES128 {
+		cs = "cbcs" // CPIX has no whole-segment scheme; the key is the same 16 bytes
+	}
+	res, err := s.c.Fetch(ctx, speke.Request{ContentID: channel, KIDs: [][16]byte{kid}, Scheme: cs,
+		DRMSystems: []string{cpix.ClearKeySystemID}})
+	if err != nil {
+		return keystore.Key{}, fmt.Errorf("speke: %w", err)
+	}
+	for _, k := range res.Keys {
+		if k.KID == kid {
+			out := keystore.Key{Channel: channel, KID: kid, Value: k.Value, IV: k.IV, Scheme: string(scheme), Period: period}
+			if len(out.IV) != keystore.IVSize {
+				out.IV = make([]byte, keystore.IVSize)
+				if _, err := rand.Read(out.IV); err != nil {
+					return keystore.Key{}, err
+				}
+			}
+			return out, nil
+		}
+	}
+	return keystore.Key{}, fmt.Errorf("speke: the provider returned no key for %s", kid)
+}
+
+// spekeSource is the built-in SPEKE provider's view of the key store: a
+// known key ID gets its key; a new one of an existing channel gets a new
+// key, stored.
+type spekeSource struct {
+	d  *drm
+	st *store.Store
+}
+
+// ContentKey implements speke.KeySource.
+func (s spekeSource) ContentKey(ctx context.Context, contentID string, kid [16]byte, scheme string) ([]byte, []byte, error) {
+	if _, err := s.st.GetChannel(ctx, contentID); err != nil {
+		return nil, nil, fmt.Errorf("%w: no channel %q", speke.ErrKeyRefused, contentID)
+	}
+	k, err := s.d.keys.Get(ctx, contentID, keystore.KID(kid))
+	if errors.Is(err, keystore.ErrNotFound) {
+		k = keystore.Key{Channel: contentID, KID: keystore.KID(kid), Value: make([]byte, keystore.KeySize),
+			IV: make([]byte, keystore.IVSize), Scheme: scheme, Period: 0}
+		if _, err := rand.Read(k.Value); err != nil {
+			return nil, nil, err
+		}
+		if _, err := rand.Read(k.IV); err != nil {
+			return nil, nil, err
+		}
+		if err := s.d.keys.Put(ctx, k); err != nil {
+			return nil, nil, err
+		}
+		return k.Value, k.IV, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return k.Value, k.IV, nil
+}
+
+// spekeProvider is the built-in SPEKE v2.0 key provider (POST
+// /api/v1/speke), for packagers elsewhere that should use this server's
+// keys. It needs http.api_token: keys are never served unauthenticated.
+func (d *drm) spekeProvider(cfg config.Config, st *store.Store, log *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+	if cfg.HTTP.APIToken == "" {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "the SPEKE key provider needs http.api_token (it never serves keys unauthenticated)", http.StatusNotFound)
+		}), nil
+	}
+	host := cfg.HTTP.PublicHost
+	if host == "" {
+		host = cfg.HTTP.Listen
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+	}
+	base := "http://" + host + license.DefaultPrefix + speke.PlaceholderContentID
+	p, err := speke.NewProvider(speke.ProviderConfig{LicenseURL: base + "/clearkey", KeyURL: base + "/aes128/" + speke.PlaceholderKIDHex,
+		Auth: speke.BearerAuth(cfg.HTTP.APIToken)}, speke.ProviderDeps{Keys: spekeSource{d, st}, Logger: log, Registerer: reg})
+	if err != nil {
+		return nil, fmt.Errorf("speke provider: %w", err)
+	}
+	return p, nil
 }
