@@ -159,8 +159,10 @@ func TestDRMPlayback(t *testing.T) {
 	mustPlay := func(what string, res playResult) {
 		t.Helper()
 		t.Logf("%s: ok=%v rate=%.2f stalls=%d errors=%v", what, res.OK, res.Rate, res.Stalls, res.Errors)
-		if !res.OK || res.Rate < 0.8 {
-			t.Errorf("%s did not play: %s, rate %.2f, errors %v", what, res.Reason, res.Rate, res.Errors)
+		// Playing is the point here, not pace: dash.js slows down near
+		// the live edge of a young channel (rates are checked elsewhere).
+		if !res.OK || res.Advanced < 3 {
+			t.Errorf("%s did not play: %s, advanced %.1f s, errors %v", what, res.Reason, res.Advanced, res.Errors)
 		}
 	}
 	mustFail := func(what string, res playResult) {
