@@ -321,8 +321,13 @@ func (localKeys) newKey(_ context.Context, channel string, scheme live.Scheme, p
 	if err != nil {
 		return keystore.Key{}, err
 	}
+	return randomKey(channel, kid, string(scheme), period)
+}
+
+// randomKey is a new content key and IV for kid, from crypto/rand.
+func randomKey(channel string, kid keystore.KID, scheme string, period int64) (keystore.Key, error) {
 	k := keystore.Key{Channel: channel, KID: kid, Value: make([]byte, keystore.KeySize), IV: make([]byte, keystore.IVSize),
-		Scheme: string(scheme), Period: period}
+		Scheme: scheme, Period: period}
 	if _, err := rand.Read(k.Value); err != nil {
 		return keystore.Key{}, err
 	}
@@ -400,12 +405,7 @@ func (s spekeSource) ContentKey(ctx context.Context, contentID string, kid [16]b
 	}
 	k, err := s.d.keys.Get(ctx, contentID, keystore.KID(kid))
 	if errors.Is(err, keystore.ErrNotFound) {
-		k = keystore.Key{Channel: contentID, KID: keystore.KID(kid), Value: make([]byte, keystore.KeySize),
-			IV: make([]byte, keystore.IVSize), Scheme: scheme, Period: 0}
-		if _, err := rand.Read(k.Value); err != nil {
-			return nil, nil, err
-		}
-		if _, err := rand.Read(k.IV); err != nil {
+		if k, err = randomKey(contentID, keystore.KID(kid), scheme, 0); err != nil {
 			return nil, nil, err
 		}
 		if err := s.d.keys.Put(ctx, k); err != nil {

@@ -116,7 +116,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		if kid == "" {
 			return nil, errNoKid
 		}
-		pub, ok := ks.key(kid)
+		pub, ok := ks.Key(kid)
 		if !ok {
 			return nil, ErrUnknownKid
 		}

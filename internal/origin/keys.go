@@ -6,15 +6,13 @@ import (
 
 	"github.com/Eyevinn/dash-mpd/mpd"
 
+	"onair/internal/cpix"
 	"onair/internal/format/hls"
 	"onair/internal/live"
 )
 
 // DefaultLicensePath is Config.LicensePath's default.
 const DefaultLicensePath = "/license"
-
-// ClearKeySystemID is the W3C Clear Key DRM system ID.
-const ClearKeySystemID = "e2719d58-a985-b3c9-781a-b030af78d30e"
 
 // clearKeyFormat is the EXT-X-KEY KEYFORMAT players (hls.js, Shaka) map to
 // the org.w3.clearkey key system.
@@ -75,7 +73,7 @@ func contentProtection(p live.Protection, licenseURL string) []*mpd.ContentProte
 	mp4.SchemeIdUri = "urn:mpeg:dash:mp4protection:2011"
 	mp4.Value = string(p.Scheme)
 	ck := &mpd.ContentProtectionType{LaURL: &mpd.LaURLType{Value: mpd.AnyURI(licenseURL), LicenseType: "EME-1.0"}}
-	ck.SchemeIdUri = "urn:uuid:" + ClearKeySystemID
+	ck.SchemeIdUri = "urn:uuid:" + cpix.ClearKeySystemID
 	ck.Value = "ClearKey1.0"
 	return []*mpd.ContentProtectionType{mp4, ck}
 }

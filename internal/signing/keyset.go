@@ -42,8 +42,8 @@ func (ks *KeySet) Kids() []string {
 // Len returns the number of keys in the set.
 func (ks *KeySet) Len() int { return len(ks.keys) }
 
-// key returns the public key for kid.
-func (ks *KeySet) key(kid string) (ed25519.PublicKey, bool) {
+// Key returns the public key for kid.
+func (ks *KeySet) Key(kid string) (ed25519.PublicKey, bool) {
 	pub, ok := ks.keys[kid]
 	return pub, ok
 }

@@ -152,7 +152,7 @@ func (v *Verifier) checkSignature(ks *KeySet, tok string) (verifiedToken, error)
 	if !ok {
 		return verifiedToken{}, ErrMalformed
 	}
-	pub, ok := ks.key(parts.kid)
+	pub, ok := ks.Key(parts.kid)
 	if !ok {
 		return verifiedToken{}, fmt.Errorf("%w %q", ErrUnknownKey, parts.kid) // kid checked by splitToken: safe to show
 	}

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"onair/internal/live"
 )
 
 // maxText bounds tenant names and key descriptions, in bytes.
@@ -29,21 +31,7 @@ type Tenant struct {
 
 // ValidID reports whether id is a tenant slug: ^[a-z0-9][a-z0-9-]{0,62}$,
 // the rule for channel names.
-func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > 63 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '-' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+func ValidID(id string) bool { return live.ValidChannelName(id) }
 
 // checkText validates a name or description: valid UTF-8, at most maxText
 // bytes, no control characters (they would forge lines in logs and CLIs).
