@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
 	"io/fs"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"onair/internal/geo"
 	"onair/internal/license"
 	"onair/internal/live"
+	"onair/internal/session"
 	"onair/internal/signing"
 	"onair/internal/store"
 	"onair/internal/waf"
@@ -43,6 +45,7 @@ type access struct {
 	prefixes []string // edge.signed_prefixes
 	geo      geo.Holder
 	proxies  []netip.Prefix
+	session  func(*http.Request, *signing.Claims) bool // viewer-session check; nil: none
 
 	mu     sync.RWMutex
 	signed map[string]bool     // channel names
@@ -122,7 +125,7 @@ func newVerifier(c config.Edge, extra map[string]ed25519.PublicKey) (*signing.Ve
 // edgeAccess is the edge's access configuration.
 func (a *access) edgeAccess() *edge.AccessConfig {
 	return &edge.AccessConfig{Verifier: a.verifier, Protected: a.protected,
-		GeoRule: a.geoRule, Country: a.geo.Country, TrustedProxies: a.proxies}
+		GeoRule: a.geoRule, Country: a.geo.Country, TrustedProxies: a.proxies, Session: a.session}
 }
 
 // geoRule returns the country rule of the channel a playback path names.
@@ -222,7 +225,17 @@ func (m *channels) IssueToken(ctx context.Context, name string, req control.Toke
 			return control.Token{}, fmt.Errorf("%w: ttl %q", control.ErrInvalid, req.TTL)
 		}
 	}
-	p := signing.Policy{Resource: "/live/" + rec.Name + "/*", Expires: time.Now().Add(ttl), Session: req.Session, Channel: rec.Name}
+	if m.sessions != nil && ttl > m.cfg.Sessions.TTL {
+		return control.Token{}, fmt.Errorf("%w: ttl %s is longer than sessions.ttl %s", control.ErrInvalid, ttl, m.cfg.Sessions.TTL)
+	}
+	sid := req.Session
+	if sid == "" {
+		sid = session.NewID()
+	}
+	if !session.ValidID(sid) {
+		return control.Token{}, fmt.Errorf("%w: session %q: use 1-64 of A-Z a-z 0-9 _ -", control.ErrInvalid, sid)
+	}
+	p := signing.Policy{Resource: "/live/" + rec.Name + "/*", Expires: time.Now().Add(ttl), Session: sid, Tenant: rec.Tenant, Channel: rec.Name}
 	if req.IP != "" {
 		if p.IP, err = parsePrefix(req.IP); err != nil {
 			return control.Token{}, fmt.Errorf("%w: ip %q: want an address or CIDR prefix", control.ErrInvalid, req.IP)
@@ -232,23 +245,22 @@ func (m *channels) IssueToken(ctx context.Context, name string, req control.Toke
 	if err != nil {
 		return control.Token{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
 	}
+	if err := m.recordSession(ctx, rec, sid, req, p.Expires); err != nil {
+		return control.Token{}, err
+	}
 	base := strings.TrimSuffix(baseURL, "/")
 	q := "?" + signing.ParamName + "=" + url.QueryEscape(tok)
-	out := control.Token{Token: tok, Expires: p.Expires.UTC().Truncate(time.Second), Resource: p.Resource, Playback: control.Playback{
+	out := control.Token{Token: tok, Expires: p.Expires.UTC().Truncate(time.Second), Session: sid, Resource: p.Resource, Playback: control.Playback{
 		HLS:  base + "/live/" + rec.Name + "/master.m3u8" + q,
 		DASH: base + "/live/" + rec.Name + "/manifest.mpd" + q,
 		Page: base + "/channels/" + rec.Name,
 	}}
 	if rec.DRM.Scheme != "" && m.drm != nil {
-		session := req.Session
-		if session == "" {
-			session = randomToken(10)
-		}
-		lt, exp, err := m.drm.viewerToken(rec.Name, session, ttl)
+		lt, exp, err := m.drm.viewerToken(tokenTenant(rec.Tenant), rec.Name, sid, ttl)
 		if err != nil {
 			return control.Token{}, fmt.Errorf("%w: license token: %v", control.ErrInvalid, err)
 		}
-		out.License = &control.LicenseToken{Token: lt, Expires: exp.UTC().Truncate(time.Second), Scheme: rec.DRM.Scheme, Session: session}
+		out.License = &control.LicenseToken{Token: lt, Expires: exp.UTC().Truncate(time.Second), Scheme: rec.DRM.Scheme, Session: sid}
 		if rec.DRM.Scheme != string(live.SchemeAES128) {
 			out.License.ClearKey = base + license.DefaultPrefix + rec.Name + "/clearkey"
 		}

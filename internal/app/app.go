@@ -24,6 +24,7 @@ import (
 	"onair/internal/origin"
 	"onair/internal/packager"
 	"onair/internal/store"
+	"onair/internal/tenant"
 	"onair/internal/waf"
 )
 
@@ -84,14 +85,22 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := newDRM(ctx, cfg, st, acc.signer.Kid(), acc.priv, a.log, a.reg)
+	var sess *viewerSessions // set below, before anything is served
+	keys, err := newDRM(ctx, cfg, st, acc.signer.Kid(), acc.priv, func(ctx context.Context, tenant, channel, id string) error {
+		return sess.check(ctx, tenant, channel, id)
+	}, a.log, a.reg)
 	if err != nil {
 		return err
 	}
 	defer keys.Close()
+	if sess, err = newViewerSessions(cfg, st.JetStream(), keys.kms, a.log, a.reg); err != nil {
+		return err
+	}
+	acc.session = sess.admit
 	chans := newChannels(cfg, st, objs, index, pkg, a.log, a.reg)
 	chans.access = acc
 	chans.drm = keys
+	chans.sessions = sess.store
 	for _, c := range []prometheus.Collector{newInputCollector(chans), newPipelineCollector(chans), chans.failovers} {
 		if err := a.reg.Register(c); err != nil {
 			return fmt.Errorf("metrics: %w", err)
@@ -101,7 +110,8 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := control.New(control.Config{Token: cfg.HTTP.APIToken}, chans, a.log, a.reg)
+	tenants := tenant.New(st.JetStream(), tenant.Config{}, a.log)
+	api, err := control.New(control.Config{Token: cfg.HTTP.APIToken, Tenants: tenants, PolicyFile: cfg.HTTP.PolicyFile}, chans, a.log, a.reg)
 	if err != nil {
 		return err
 	}
@@ -124,8 +134,15 @@ func (a *App) Run(ctx context.Context) error {
 	// Playback goes through the built-in edge unless it is disabled.
 	var playback http.Handler = org.Handler()
 	var edgeTier *originEdge
+	viewerAccess := acc.edgeAccess()
+	if cfg.HTTP.OriginSecret != "" {
+		// Only the edge tier reaches /live/ here, and it has checked the
+		// viewer's token (the token never travels upstream).
+		a.log.Info("playback needs the edge tier's secret: tokens, geo rules and session revocation are the edge tier's to check")
+		viewerAccess = nil
+	}
 	if cfg.Edge.Enabled {
-		if edgeTier, err = listenOriginEdge(cfg, playback, acc.edgeAccess(), alarmEvents("serve "+cfg.HTTP.Listen, func(e store.Event) error {
+		if edgeTier, err = listenOriginEdge(cfg, playback, viewerAccess, alarmEvents("serve "+cfg.HTTP.Listen, func(e store.Event) error {
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			return st.PublishEvent(pctx, e)
@@ -136,9 +153,11 @@ func (a *App) Run(ctx context.Context) error {
 		playback = edgeTier.Handler()
 	} else {
 		// No edge: the origin checks the tokens itself.
-		playback = acc.edgeAccess().Gate(playback, func(reason string) {
-			a.log.Debug("access denied", "reason", reason)
-		})
+		if viewerAccess != nil {
+			playback = viewerAccess.Gate(playback, func(reason string) {
+				a.log.Debug("access denied", "reason", reason)
+			})
+		}
 	}
 
 	var rtmpSrv *rtmp.Server
@@ -182,6 +201,16 @@ func (a *App) Run(ctx context.Context) error {
 	}
 
 	mux := http.NewServeMux()
+	if cfg.HTTP.OriginSecret != "" {
+		refused := prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "onair_origin_secret_refused_total",
+			Help: "Playback requests refused because they lacked the edge tier's shared secret (http.origin_secret).",
+		})
+		if err := a.reg.Register(refused); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		playback = originSecretGate(cfg.HTTP.OriginSecret, playback, refused)
+	}
 	mux.Handle("/live/", playback)
 	mux.Handle("/time", org.Handler()) // never cached: clients set their clocks by it
 	mux.Handle(license.DefaultPrefix, keys.handler)
@@ -217,6 +246,7 @@ func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pkg.Run(gctx) })
 	g.Go(func() error { return chans.run(gctx) })
+	g.Go(func() error { return sess.run(gctx) })
 	if fw != nil {
 		g.Go(func() error { return fw.Run(gctx) })
 	}

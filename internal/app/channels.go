@@ -24,6 +24,7 @@ import (
 	"onair/internal/media"
 	"onair/internal/objstore"
 	"onair/internal/packager"
+	"onair/internal/session"
 	"onair/internal/store"
 	"onair/internal/stream"
 	"onair/internal/transcode"
@@ -46,6 +47,7 @@ type channels struct {
 
 	failovers *prometheus.CounterVec // onair_pipeline_failovers_total{channel,cause}
 	access    *access                // signed playback; nil in tests without it
+	sessions  *session.Store         // viewer sessions; nil when off
 
 	mu      sync.Mutex
 	ctx     context.Context // parent of every channel's goroutines; set by run
@@ -296,6 +298,7 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 	}
 	rec := store.Channel{
 		Name:            spec.Name,
+		Tenant:          spec.Tenant,
 		StreamKey:       spec.Name + "-" + randomToken(10),
 		BackupStreamKey: backupKey(spec.Name),
 		SRTPassphrase:   randomToken(15),
@@ -344,6 +347,18 @@ func (m *channels) CreateChannel(ctx context.Context, spec control.ChannelSpec, 
 	return m.status(rec, baseURL), nil
 }
 
+// ChannelTenant implements control.Manager.
+func (m *channels) ChannelTenant(ctx context.Context, name string) (string, error) {
+	rec, err := m.st.GetChannel(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("%w: channel %s", control.ErrNotFound, name)
+	}
+	if err != nil {
+		return "", err
+	}
+	return rec.Tenant, nil
+}
+
 // GetChannel implements control.Manager.
 func (m *channels) GetChannel(ctx context.Context, name, baseURL string) (control.Channel, error) {
 	rec, err := m.st.GetChannel(ctx, name)
@@ -372,6 +387,10 @@ func (m *channels) ListChannels(ctx context.Context, baseURL string) ([]control.
 
 // DeleteChannel implements control.Manager.
 func (m *channels) DeleteChannel(ctx context.Context, name string) error {
+	rec, err := m.st.GetChannel(ctx, name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	if err := m.st.DeleteChannel(ctx, name); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: channel %s", control.ErrNotFound, name)
@@ -389,6 +408,12 @@ func (m *channels) DeleteChannel(ctx context.Context, name string) error {
 	// Its content keys go with it: a name reused later gets new keys.
 	if err := m.drm.forget(ctx, name); err != nil {
 		m.log.Warn("could not delete the channel's content keys", "channel", name, "err", err)
+	}
+	// And its viewer sessions, with their personal data.
+	if m.sessions != nil {
+		if err := m.sessions.DeleteChannel(ctx, rec.Tenant, name); err != nil {
+			m.log.Warn("could not delete the channel's viewer sessions", "channel", name, "err", err)
+		}
 	}
 	// Media objects go in the background; a name reused later starts a
 	// new clock, so nothing may be left to collide with.
@@ -441,7 +466,7 @@ func (m *channels) SetChannelEnabled(ctx context.Context, name string, enabled b
 
 // status assembles what the API shows for a channel.
 func (m *channels) status(rec store.Channel, baseURL string) control.Channel {
-	c := control.Channel{Name: rec.Name, Enabled: rec.Enabled, LowLatency: rec.LowLatency, CreatedAt: rec.CreatedAt, State: control.StateStopped,
+	c := control.Channel{Name: rec.Name, Tenant: rec.Tenant, Enabled: rec.Enabled, LowLatency: rec.LowLatency, CreatedAt: rec.CreatedAt, State: control.StateStopped,
 		Mode: m.mode(rec), InputSettings: apiInputSettings(rec.Inputs), Access: accessPublic, Geo: apiGeo(rec.Geo), DRM: apiDRM(rec.DRM)}
 	if rec.Access == accessSigned {
 		c.Access = accessSigned

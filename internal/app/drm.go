@@ -34,10 +34,6 @@ import (
 // provider).
 const keyWait = 3 * time.Second
 
-// defaultTenant is the tenant of viewer tokens until channels have
-// tenants of their own.
-const defaultTenant = "default"
-
 // drm holds serve's content keys (sealed by a KMS in JetStream KV), the
 // viewer-token issuer and the license endpoint. Its methods are safe for
 // concurrent use; Close waits for key fetches it started.
@@ -73,7 +69,7 @@ type keySource interface {
 
 // newDRM opens the KMS and the key store and builds the license endpoint.
 // signKey/kid sign viewer tokens (serve's signing key).
-func newDRM(ctx context.Context, cfg config.Config, st *store.Store, kid string, signKey ed25519.PrivateKey, log *slog.Logger, reg prometheus.Registerer) (*drm, error) {
+func newDRM(ctx context.Context, cfg config.Config, st *store.Store, kid string, signKey ed25519.PrivateKey, check license.SessionCheck, log *slog.Logger, reg prometheus.Registerer) (*drm, error) {
 	log = log.With("role", "drm")
 	k, closer, err := openKMS(ctx, cfg, log)
 	if err != nil {
@@ -118,7 +114,7 @@ func newDRM(ctx context.Context, cfg config.Config, st *store.Store, kid string,
 		}
 		proxies = append(proxies, p.Masked())
 	}
-	d.handler, err = license.NewHandler(license.HandlerConfig{AllowOrigins: cfg.DRM.LicenseOrigins, TrustedProxies: proxies},
+	d.handler, err = license.NewHandler(license.HandlerConfig{AllowOrigins: cfg.DRM.LicenseOrigins, TrustedProxies: proxies, SessionCheck: check},
 		v, licenseKeys{d.keys}, log, reg)
 	if err != nil {
 		return fail(fmt.Errorf("drm: license endpoint: %w", err))
@@ -286,8 +282,8 @@ func (d *drm) forget(ctx context.Context, channel string) error {
 }
 
 // viewerToken issues a license token for a viewer session of channel.
-func (d *drm) viewerToken(channel, session string, ttl time.Duration) (string, time.Time, error) {
-	return d.issuer.Issue(defaultTenant, channel, session, min(ttl, license.DefaultMaxTTL))
+func (d *drm) viewerToken(tenant, channel, session string, ttl time.Duration) (string, time.Time, error) {
+	return d.issuer.Issue(tenant, channel, session, min(ttl, license.DefaultMaxTTL))
 }
 
 // channelKeys is a channel's packager.KeySource: one key per period of

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -20,6 +21,8 @@ import (
 
 	"onair/internal/config"
 	"onair/internal/edge"
+	"onair/internal/session"
+	"onair/internal/signing"
 	"onair/internal/store"
 )
 
@@ -57,7 +60,17 @@ func edgeConfig(c config.Edge, ups []string) edge.Config {
 		SpillDir:        c.SpillDir,
 		SpillBytes:      int64(c.SpillMiB) << 20,
 		Slate:           edge.SlateConfig{Image: c.SlateImage, Text: c.SlateText},
+		UpstreamHeaders: upstreamHeaders(c),
 	}
+}
+
+// upstreamHeaders are what an edge sends with every upstream request: the
+// origin's shared secret, if configured.
+func upstreamHeaders(c config.Edge) http.Header {
+	if c.OriginSecret == "" {
+		return nil
+	}
+	return http.Header{OriginSecretHeader: {c.OriginSecret}}
 }
 
 // alarmEvents turns the edge's manifest-age alarms into events sent by
@@ -108,6 +121,8 @@ func RunEdge(ctx context.Context, opts EdgeOptions, log *slog.Logger) error {
 			return false
 		}}
 	}
+	var revoked *session.Revocations
+	var sessionsJS jetstream.JetStream
 	if cfg.EventsURL != "" {
 		events, err := store.DialEvents(cfg.EventsURL, "onair edge")
 		if err != nil {
@@ -115,6 +130,18 @@ func RunEdge(ctx context.Context, opts EdgeOptions, log *slog.Logger) error {
 		}
 		defer events.Close()
 		ecfg.OnAlarm = alarmEvents("edge "+cfg.Listen, events.Publish, log)
+		if ecfg.Access != nil {
+			// Revoked viewer sessions, from the same NATS as serve's.
+			if sessionsJS, err = events.JetStream(); err != nil {
+				return fmt.Errorf("edge: %w", err)
+			}
+			if revoked, err = session.NewRevocations(session.RevocationsConfig{}, log.With("role", "sessions"), reg); err != nil {
+				return fmt.Errorf("edge: %w", err)
+			}
+			ecfg.Access.Session = func(_ *http.Request, c *signing.Claims) bool {
+				return !revoked.Revoked(c.Tenant, c.Channel, c.Session)
+			}
+		}
 	}
 	e, err := edge.New(ecfg, log, reg)
 	if err != nil {
@@ -139,6 +166,9 @@ func RunEdge(ctx context.Context, opts EdgeOptions, log *slog.Logger) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return e.Run(gctx) })
+	if revoked != nil {
+		g.Go(func() error { return revoked.Run(gctx, sessionsJS) })
+	}
 	pub.serve(g, srv, "edge")
 	g.Go(func() error {
 		<-gctx.Done()

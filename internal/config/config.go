@@ -49,6 +49,8 @@ type Config struct {
 	DRM DRM `yaml:"drm"`
 	// WAF configures the web application firewall of the public port.
 	WAF WAF `yaml:"waf"`
+	// Sessions configures viewer sessions.
+	Sessions Sessions `yaml:"sessions"`
 }
 
 // Log configures log/slog output.
@@ -68,6 +70,16 @@ type HTTP struct {
 	// PublicHost is the host (no scheme, no port) put in ingest URLs;
 	// default: the host the API request came to.
 	PublicHost string `yaml:"public_host"`
+	// PolicyFile adds Cedar authorization policies (each with an @id) to
+	// the built-in ones that decide what tenant API keys may do; see
+	// docs/TENANTS.md. Default none.
+	PolicyFile string `yaml:"policy_file"`
+	// OriginSecret, when set, makes playback requests (/live/) on this
+	// port need the header X-Onair-Origin-Secret with this value, which
+	// `onair edge` sends (edge.origin_secret): only the edge tier reaches
+	// the origin. The API, dashboard, license endpoint and /metrics are
+	// not affected (edges do not proxy license POSTs).
+	OriginSecret string `yaml:"origin_secret"`
 }
 
 // RTMP configures RTMP and RTMPS ingest.
@@ -163,6 +175,7 @@ func Default() Config {
 		Pipelines: DefaultPipelines(),
 		Signing:   DefaultSigning(),
 		DRM:       DefaultDRM(),
+		Sessions:  DefaultSessions(),
 	}
 }
 
@@ -206,6 +219,8 @@ func envVars(c *Config) map[string]any {
 		"ONAIR_LOG_FORMAT":              &c.Log.Format,
 		"ONAIR_HTTP_LISTEN":             &c.HTTP.Listen,
 		"ONAIR_API_TOKEN":               &c.HTTP.APIToken,
+		"ONAIR_ORIGIN_SECRET":           &c.HTTP.OriginSecret,
+		"ONAIR_EDGE_ORIGIN_SECRET":      &c.Edge.OriginSecret,
 		"ONAIR_PUBLIC_HOST":             &c.HTTP.PublicHost,
 		"ONAIR_RTMP_LISTEN":             &c.RTMP.Listen,
 		"ONAIR_RTMP_TLS_LISTEN":         &c.RTMP.TLSListen,
@@ -409,6 +424,10 @@ func (c *Config) Validate() error {
 	c.Signing.validate(bad)
 	c.DRM.validate(bad)
 	c.WAF.validate(bad)
+	c.Sessions.validate(bad)
+	if c.Sessions.Enabled && c.Signing.TokenTTL > c.Sessions.TTL {
+		bad("signing.token_ttl %s is longer than sessions.ttl %s: a revoked session must outlive its tokens", c.Signing.TokenTTL, c.Sessions.TTL)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

@@ -84,6 +84,9 @@ type Edge struct {
 	// or GeoIP2-Country, DB-IP country lite) for channels' geo rules;
 	// "" places nobody (only a rule's unknown setting applies).
 	GeoDatabase string `yaml:"geo_database"`
+	// OriginSecret is sent to the upstreams as X-Onair-Origin-Secret, for
+	// an origin whose http.origin_secret is set. Default none.
+	OriginSecret string `yaml:"origin_secret"`
 }
 
 // DefaultEdge returns the Edge section's defaults.

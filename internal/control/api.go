@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"onair/internal/authz"
 )
 
 // maxBodyBytes bounds every request body (413 beyond).
@@ -21,6 +23,11 @@ type Config struct {
 	// obtained with ?token=<Token>. It must not contain spaces or control
 	// characters.
 	Token string
+	// Tenants, if set, accepts tenant API keys as bearer tokens and serves
+	// /api/v1/tenants; nil: the operator is the only principal.
+	Tenants Tenants
+	// PolicyFile adds Cedar policies to the built-in ones (internal/authz).
+	PolicyFile string
 }
 
 // API serves the REST API and the dashboard. Build it with New.
@@ -30,6 +37,8 @@ type API struct {
 	log     *slog.Logger
 	metrics *metrics
 	auth    *auth
+	authz   *authz.Authorizer
+	tenants Tenants
 	mux     *http.ServeMux
 	web     *dashboard
 }
@@ -53,6 +62,10 @@ func New(cfg Config, m Manager, log *slog.Logger, reg prometheus.Registerer) (*A
 	if err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
+	az, err := authz.New(authz.Config{PolicyFile: cfg.PolicyFile}, log.With("role", "authz"), reg)
+	if err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
 	web, err := newDashboard()
 	if err != nil {
 		return nil, fmt.Errorf("control: %w", err)
@@ -62,7 +75,9 @@ func New(cfg Config, m Manager, log *slog.Logger, reg prometheus.Registerer) (*A
 		m:       m,
 		log:     log.With("role", "control"),
 		metrics: met,
-		auth:    newAuth(cfg.Token, met.authFailures),
+		auth:    newAuth(cfg.Token, keyAuthenticator(cfg.Tenants), met.authFailures),
+		authz:   az,
+		tenants: cfg.Tenants,
 		mux:     http.NewServeMux(),
 		web:     web,
 	}
@@ -99,6 +114,11 @@ func (a *API) routes() {
 	mux.Handle(channel+"/stop", methodNotAllowed("POST"))
 	mux.Handle("POST "+channel+"/input", a.serveAPI(a.selectInput))
 	mux.Handle(channel+"/input", methodNotAllowed("POST"))
+	mux.Handle("GET "+channel+"/sessions", a.serveAPI(a.listSessions))
+	mux.Handle(channel+"/sessions", methodNotAllowed("GET, HEAD"))
+	mux.Handle("DELETE "+channel+"/sessions/{session}", a.serveAPI(a.revokeSession))
+	mux.Handle(channel+"/sessions/{session}", methodNotAllowed("DELETE"))
+	a.tenantRoutes()
 	mux.Handle("POST /api/v1/alerts/alertmanager", a.serveAPI(a.alertWebhook))
 	mux.Handle("/api/v1/alerts/alertmanager", methodNotAllowed("POST"))
 	mux.Handle("GET /api/v1/events", a.serveAPI(a.listEvents))

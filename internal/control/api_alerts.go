@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"onair/internal/alertmanager"
+	"onair/internal/authz"
 )
 
 // AlertResults is the response to an Alertmanager webhook: what was done
@@ -28,6 +29,9 @@ type AlertResult struct {
 // refusal is reported in the body with 200, so Alertmanager does not
 // retry what cannot succeed; a malformed notification is a 400.
 func (a *API) alertWebhook(w http.ResponseWriter, r *http.Request) error {
+	if err := a.allow(r, authz.ActionControl, authz.Resource{Type: authz.TypeServer, ID: "alerts"}, nil); err != nil {
+		return err
+	}
 	proms, err := alertmanager.Parse(r.Body)
 	switch {
 	case errors.Is(err, alertmanager.ErrTooLarge):

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"onair/internal/authz"
+	"onair/internal/tenant"
 )
 
 // ChannelList is the response body of GET /api/v1/channels.
@@ -21,12 +24,15 @@ func (a *API) listChannels(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	chans, err := a.m.ListChannels(r.Context(), base)
+	all, err := a.m.ListChannels(r.Context(), base)
 	if err != nil {
 		return managerError("list channels", err)
 	}
-	if chans == nil {
-		chans = []Channel{} // [] rather than null
+	chans := []Channel{} // [] rather than null
+	for _, c := range all {
+		if a.permitted(r, authz.ActionList, authz.Resource{Type: authz.TypeChannel, ID: c.Name, Tenant: c.Tenant}) {
+			chans = append(chans, c)
+		}
 	}
 	writeJSON(w, http.StatusOK, ChannelList{Channels: chans})
 	return nil
@@ -60,6 +66,9 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if err := a.ownChannel(r, &spec); err != nil {
+		return err
+	}
 	ch, err := a.m.CreateChannel(r.Context(), spec, base)
 	if err != nil {
 		return managerError(fmt.Sprintf("create channel %q", spec.Name), err)
@@ -78,6 +87,9 @@ func (a *API) getChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
+	if err := a.allowChannel(r, authz.ActionRead, name); err != nil {
+		return err
+	}
 	ch, err := a.m.GetChannel(r.Context(), name, base)
 	if err != nil {
 		return managerError(fmt.Sprintf("get channel %q", name), err)
@@ -89,6 +101,9 @@ func (a *API) getChannel(w http.ResponseWriter, r *http.Request) error {
 func (a *API) deleteChannel(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := a.allowChannel(r, authz.ActionDelete, name); err != nil {
 		return err
 	}
 	if err := a.m.DeleteChannel(r.Context(), name); err != nil {
@@ -110,6 +125,9 @@ func (a *API) setEnabled(enabled bool) handlerFunc {
 		if err := checkName(name); err != nil {
 			return err
 		}
+		if err := a.allowChannel(r, authz.ActionControl, name); err != nil {
+			return err
+		}
 		ch, err := a.m.SetChannelEnabled(r.Context(), name, enabled, base)
 		if err != nil {
 			return managerError(fmt.Sprintf("set channel %q enabled=%t", name, enabled), err)
@@ -117,6 +135,30 @@ func (a *API) setEnabled(enabled bool) handlerFunc {
 		writeJSON(w, http.StatusOK, ch)
 		return nil
 	}
+}
+
+// ownChannel fills in and authorizes the tenant of a channel to create: a
+// tenant principal's own tenant by default; a named tenant must exist.
+func (a *API) ownChannel(r *http.Request, spec *ChannelSpec) error {
+	p, _ := principalOf(r)
+	if spec.Tenant == "" {
+		spec.Tenant = p.Tenant
+	}
+	if spec.Tenant != "" {
+		if a.tenants == nil {
+			return errorf(http.StatusBadRequest, "tenant %q: this server has no tenants", spec.Tenant)
+		}
+		if p.Tenant != "" && spec.Tenant != p.Tenant {
+			return errorf(http.StatusForbidden, "a %s key creates channels in its own tenant only", p.Role)
+		}
+		if _, err := a.tenants.GetTenant(r.Context(), spec.Tenant); err != nil {
+			if errors.Is(err, tenant.ErrNotFound) {
+				return errorf(http.StatusBadRequest, "tenant %q does not exist", spec.Tenant)
+			}
+			return tenantError("get tenant "+spec.Tenant, err)
+		}
+	}
+	return a.allow(r, authz.ActionCreate, authz.Resource{Type: authz.TypeChannel, ID: spec.Name, Tenant: spec.Tenant}, nil)
 }
 
 // checkName is ValidChannelName as a 400.

@@ -1,9 +1,12 @@
 package control
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"onair/internal/authz"
 )
 
 // Event list limits.
@@ -21,6 +24,15 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 		if err := checkName(channel); err != nil {
 			return err
 		}
+		// A deleted channel's events stay listable, by operators.
+		owner, err := a.m.ChannelTenant(r.Context(), channel)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return managerError("look up channel "+channel, err)
+		}
+		res := authz.Resource{Type: authz.TypeEvent, Tenant: owner}
+		if err := a.allow(r, authz.ActionList, res, channelNotFound(channel)); err != nil {
+			return err
+		}
 	}
 	limit := defaultEventLimit
 	if v := q.Get("limit"); v != "" {
@@ -33,6 +45,10 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 	events, err := a.m.Events(r.Context(), channel, limit)
 	if err != nil {
 		return managerError("list events", err)
+	}
+	events, err = a.visibleEvents(r, events)
+	if err != nil {
+		return err
 	}
 	if events == nil {
 		events = []Event{}
@@ -50,6 +66,9 @@ type inputChoice struct {
 func (a *API) selectInput(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := a.allowChannel(r, authz.ActionControl, name); err != nil {
 		return err
 	}
 	var c inputChoice
@@ -71,4 +90,30 @@ func (a *API) selectInput(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, ch)
 	return nil
+}
+
+// visibleEvents keeps the events the principal may list: each is judged
+// as a resource of its channel's tenant (server-wide events, and those of
+// channels since deleted, belong to no tenant: operators only).
+func (a *API) visibleEvents(r *http.Request, events []Event) ([]Event, error) {
+	owners := map[string]string{}
+	out := events[:0:0]
+	for _, e := range events {
+		owner, seen := owners[e.Channel]
+		if !seen && e.Channel != "" {
+			t, err := a.m.ChannelTenant(r.Context(), e.Channel)
+			switch {
+			case errors.Is(err, ErrNotFound):
+			case err != nil:
+				return nil, managerError("look up channel "+e.Channel, err)
+			default:
+				owner = t
+			}
+			owners[e.Channel] = owner
+		}
+		if a.permitted(r, authz.ActionList, authz.Resource{Type: authz.TypeEvent, Tenant: owner}) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }

@@ -4,11 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"onair/internal/authz"
 )
 
 func (a *API) updateChannel(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := a.allowChannel(r, authz.ActionUpdate, name); err != nil {
 		return err
 	}
 	var upd ChannelUpdate
@@ -50,6 +55,9 @@ func (a *API) updateChannel(w http.ResponseWriter, r *http.Request) error {
 func (a *API) pipelineAction(w http.ResponseWriter, r *http.Request) error {
 	name, pipeline := r.PathValue("name"), r.PathValue("pipeline")
 	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := a.allowChannel(r, authz.ActionControl, name); err != nil {
 		return err
 	}
 	if pipeline != "a" && pipeline != "b" {
@@ -107,6 +115,9 @@ func (s *InputSettings) check() error {
 func (a *API) issueToken(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := a.allowChannel(r, authz.ActionIssueToken, name); err != nil {
 		return err
 	}
 	var req TokenRequest

@@ -217,7 +217,7 @@ func TestAPIEndpoints(t *testing.T) {
 					t.Errorf("got %+v", ch)
 				}
 			}},
-		{name: "get missing", method: "GET", path: "/api/v1/channels/nope", wantStatus: 404, wantError: `channel "nope": not found`},
+		{name: "get missing", method: "GET", path: "/api/v1/channels/nope", wantStatus: 404, wantError: `channel "nope" not found`},
 		{name: "get bad name", method: "GET", path: "/api/v1/channels/-x", wantStatus: 400, wantError: "invalid channel name"},
 		{name: "get name too long", method: "GET", path: "/api/v1/channels/" + strings.Repeat("a", 64), wantStatus: 400, wantError: "invalid channel name"},
 		{name: "head", method: "HEAD", path: "/api/v1/channels/demo", wantStatus: 200},

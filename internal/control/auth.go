@@ -1,10 +1,12 @@
 package control
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -12,6 +14,9 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"onair/internal/authz"
+	"onair/internal/tenant"
 )
 
 // sessionCookie is the dashboard session cookie's name.
@@ -23,7 +28,14 @@ const (
 	reasonMissingToken = "missing_token" // token configured, none presented
 	reasonWrongToken   = "wrong_token"   // a presented token or cookie did not match
 	reasonCookieUnsafe = "cookie_unsafe_method"
+	reasonUnknownKey   = "unknown_api_key" // a tenant API key that is unknown or does not match
+	reasonRevokedKey   = "revoked_api_key" // a revoked key, or its tenant deleted
 )
+
+// KeyAuthenticator checks tenant API keys (internal/tenant.Store).
+type KeyAuthenticator interface {
+	Authenticate(ctx context.Context, presented string) (tenant.APIKey, error)
+}
 
 // auth decides who may use the API and the dashboard.
 //
@@ -38,22 +50,28 @@ const (
 // holding HMAC-SHA256(token, label) rather than the token itself. The cookie
 // also authorizes the dashboard's own API calls, for safe methods only:
 // changes need the bearer token, so a cookie alone can never change state.
+//
+// Tenant API keys (onair_<keyid>_<secret>, internal/tenant) are bearer
+// tokens too, accepted from any address: each request then acts as the
+// key's tenant and role, and the policies (internal/authz) decide what it
+// may do. The operator token and loopback clients act as operators.
 type auth struct {
+	keys     KeyAuthenticator // nil: no tenant keys
 	token    string
 	tokenSum [32]byte // sha256(token): compared in constant time, length-blind
 	cookie   string   // expected session cookie value
 	failures *prometheus.CounterVec
 }
 
-func newAuth(token string, failures *prometheus.CounterVec) *auth {
-	a := &auth{token: token, failures: failures}
+func newAuth(token string, keys KeyAuthenticator, failures *prometheus.CounterVec) *auth {
+	a := &auth{token: token, keys: keys, failures: failures}
 	if token != "" {
 		a.tokenSum = sha256.Sum256([]byte(token))
 		mac := hmac.New(sha256.New, []byte(token))
 		mac.Write([]byte("onair dashboard session v1"))
 		a.cookie = hex.EncodeToString(mac.Sum(nil))
 	}
-	for _, r := range []string{reasonNotLoopback, reasonMissingToken, reasonWrongToken, reasonCookieUnsafe} {
+	for _, r := range []string{reasonNotLoopback, reasonMissingToken, reasonWrongToken, reasonCookieUnsafe, reasonUnknownKey, reasonRevokedKey} {
 		failures.WithLabelValues(r) // expose zeros
 	}
 	return a
@@ -63,6 +81,12 @@ func newAuth(token string, failures *prometheus.CounterVec) *auth {
 func (a *auth) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api := r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+		if tok, ok := bearerToken(r.Header.Get("Authorization")); ok && api && a.keys != nil && !a.isOperatorToken(tok) {
+			if _, err := tenant.KeyID(tok); err == nil {
+				a.guardKey(next, w, r, tok)
+				return
+			}
+		}
 		if a.token == "" {
 			if !isLoopback(r.RemoteAddr) {
 				a.refuse(w, api, http.StatusForbidden, reasonNotLoopback,
@@ -71,7 +95,7 @@ func (a *auth) guard(next http.Handler) http.Handler {
 						dashboardHint(api))
 				return
 			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, withPrincipal(r, loopbackUser))
 			return
 		}
 		if api {
@@ -88,7 +112,7 @@ func (a *auth) guardAPI(next http.Handler, w http.ResponseWriter, r *http.Reques
 			a.refuse(w, true, http.StatusUnauthorized, reasonWrongToken, "wrong operator token")
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withPrincipal(r, operatorToken))
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
@@ -100,7 +124,7 @@ func (a *auth) guardAPI(next http.Handler, w http.ResponseWriter, r *http.Reques
 			a.refuse(w, true, http.StatusUnauthorized, reasonCookieUnsafe,
 				"changes need \"Authorization: Bearer <operator token>\"")
 		default:
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, withPrincipal(r, operatorToken))
 		}
 		return
 	}
@@ -128,7 +152,7 @@ func (a *auth) guardDashboard(next http.Handler, w http.ResponseWriter, r *http.
 		return
 	}
 	if tok, ok := bearerToken(r.Header.Get("Authorization")); ok && a.validToken(tok) {
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withPrincipal(r, operatorToken))
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
@@ -137,12 +161,32 @@ func (a *auth) guardDashboard(next http.Handler, w http.ResponseWriter, r *http.
 				"dashboard session expired: open this page with ?token=<operator token>")
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withPrincipal(r, operatorToken))
 		return
 	}
 	a.refuse(w, false, http.StatusUnauthorized, reasonMissingToken,
 		"the dashboard needs the operator token: open this page with ?token=<operator token>")
 }
+
+// guardKey serves an API request presenting a tenant API key as that key.
+func (a *auth) guardKey(next http.Handler, w http.ResponseWriter, r *http.Request, tok string) {
+	k, err := a.keys.Authenticate(r.Context(), tok)
+	switch {
+	case errors.Is(err, tenant.ErrRevoked):
+		a.refuse(w, true, http.StatusUnauthorized, reasonRevokedKey, "api key revoked")
+		return
+	case errors.Is(err, tenant.ErrUnknownKey), errors.Is(err, tenant.ErrMalformed):
+		a.refuse(w, true, http.StatusUnauthorized, reasonUnknownKey, "unknown api key")
+		return
+	case err != nil:
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "api keys cannot be checked right now; retry"})
+		return
+	}
+	next.ServeHTTP(w, withPrincipal(r, authz.Principal{ID: k.ID, Tenant: k.Tenant, Role: string(k.Role)}))
+}
+
+// isOperatorToken reports whether tok is the configured operator token.
+func (a *auth) isOperatorToken(tok string) bool { return a.token != "" && a.validToken(tok) }
 
 // refuse counts and writes an authorization failure: JSON for the API,
 // plain text for dashboard pages.

@@ -72,7 +72,7 @@ func TestIsLoopback(t *testing.T) {
 }
 
 func TestAuthTokenCompare(t *testing.T) {
-	a := newAuth("right-token", newMetricsForTest(t).authFailures)
+	a := newAuth("right-token", nil, newMetricsForTest(t).authFailures)
 	for tok, want := range map[string]bool{"right-token": true, "right-toke": false, "right-token2": false, "": false} {
 		if got := a.validToken(tok); got != want {
 			t.Errorf("validToken(%q) = %v, want %v", tok, got, want)

@@ -44,6 +44,10 @@ type ChannelSpec struct {
 	Geo *GeoRule `json:"geo,omitempty"`
 	// DRM encrypts the channel's media.
 	DRM *DRM `json:"drm,omitempty"`
+	// Tenant owns the channel. A tenant's key creates channels in its own
+	// tenant (leave it empty or give that tenant); an operator may give
+	// any existing tenant, or none.
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // DRM is a channel's encryption. Keys come from the license endpoint
@@ -77,14 +81,40 @@ type TokenRequest struct {
 	TTL string `json:"ttl,omitempty"`
 	// IP restricts the token to a client address or CIDR prefix.
 	IP string `json:"ip,omitempty"`
-	// Session is an opaque viewer session ID carried in the token.
+	// Session names the viewer session the token is for (1-64 of
+	// A-Z a-z 0-9 _ -); default a new random id. With viewer sessions on,
+	// a session is recorded for it, listed by GET .../sessions and
+	// revocable by DELETE .../sessions/{id}.
 	Session string `json:"session,omitempty"`
+	// UserID and UserAgent describe the viewer; stored only encrypted,
+	// with the session, and deleted when it expires.
+	UserID    string `json:"user_id,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+}
+
+// ViewerSession is a viewer's playback session as the API shows it.
+// Personal data (IP, user agent, user id) is stored encrypted and deleted
+// when the session expires.
+type ViewerSession struct {
+	ID           string     `json:"id"`
+	Channel      string     `json:"channel"`
+	Tenant       string     `json:"tenant,omitempty"`
+	Created      time.Time  `json:"created"`
+	Refreshed    time.Time  `json:"refreshed"`
+	Expires      time.Time  `json:"expires"`
+	TokenExpires time.Time  `json:"token_expires"`
+	Revoked      *time.Time `json:"revoked,omitempty"`
+	IP           string     `json:"ip,omitempty"`
+	UserAgent    string     `json:"user_agent,omitempty"`
+	UserID       string     `json:"user_id,omitempty"`
 }
 
 // Token is a signed playback token and the URLs that carry it.
 type Token struct {
 	Token   string    `json:"token"`
 	Expires time.Time `json:"expires"`
+	// Session is the viewer session the token belongs to.
+	Session string `json:"session,omitempty"`
 	// Resource is the path pattern the token grants.
 	Resource string   `json:"resource"`
 	Playback Playback `json:"playback"`
@@ -156,7 +186,9 @@ type PipelineAction struct {
 
 // Channel is a channel's configuration and runtime state as the API shows it.
 type Channel struct {
-	Name       string    `json:"name"`
+	Name string `json:"name"`
+	// Tenant owns the channel; absent for the operator's own channels.
+	Tenant     string    `json:"tenant,omitempty"`
 	Enabled    bool      `json:"enabled"`
 	LowLatency bool      `json:"low_latency"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -300,6 +332,14 @@ type Manager interface {
 	AlertFailover(ctx context.Context, name, pipeline, reason string) (string, error)
 	// IssueToken signs a playback token for channel name.
 	IssueToken(ctx context.Context, name string, req TokenRequest, baseURL string) (Token, error)
+	// ChannelTenant returns the tenant owning channel name ("" for
+	// none), or an error wrapping ErrNotFound.
+	ChannelTenant(ctx context.Context, name string) (string, error)
+	// Sessions lists channel name's viewer sessions, newest last.
+	Sessions(ctx context.Context, name string) ([]ViewerSession, error)
+	// RevokeSession revokes a viewer session of channel name: its tokens
+	// stop working at the edges within seconds and it gets no more keys.
+	RevokeSession(ctx context.Context, name, id string) error
 }
 
 // Event is a decision or an observation worth an operator's attention: a

@@ -68,7 +68,7 @@ func TestCLI(t *testing.T) {
 			wantErr: "onair: invalid channel name \"Bad_Name\": use 1-63 lowercase letters, digits and '-', not starting with '-'\n"},
 		{args: []string{"channel", "list", api}, wantOut: []string{"NAME", "STATE", "news", "idle", "http://" + host + "/live/news/master.m3u8"}},
 		{args: []string{"channel", "show", "news", api}, wantOut: []string{"key-news", "http://" + host + "/channels/news"}},
-		{args: []string{"channel", "show", "nope", api}, wantFailed: true, wantErr: "onair: channel \"nope\": not found\n"},
+		{args: []string{"channel", "show", "nope", api}, wantFailed: true, wantErr: "onair: channel \"nope\" not found\n"},
 		{args: []string{"channel", "stop", "news", api}, wantOut: []string{"channel news stopped"}},
 		{args: []string{"channel", "show", "news", api}, wantOut: []string{"stopped (disabled)"}},
 		{args: []string{"channel", "start", "news", api}, wantOut: []string{"channel news started (state idle)"}},
@@ -84,7 +84,7 @@ func TestCLI(t *testing.T) {
 		{args: []string{"channel", "token", "std", "--ttl", "soon", api}, wantFailed: true,
 			wantErr: "onair: ttl \"soon\" is not a positive duration such as \"1h\"\n"},
 		{args: []string{"channel", "delete", "news", api}, wantOut: []string{"channel news deleted"}},
-		{args: []string{"channel", "delete", "news", api}, wantFailed: true, wantErr: "onair: channel \"news\": not found\n"},
+		{args: []string{"channel", "delete", "news", api}, wantFailed: true, wantErr: "onair: channel \"news\" not found\n"},
 	}
 	for _, s := range steps {
 		out, errOut, err := runCLI(t, s.args...)

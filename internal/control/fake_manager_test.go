@@ -16,9 +16,10 @@ import (
 type fakeManager struct {
 	mu       sync.Mutex
 	channels map[string]control.Channel
-	events   []control.Event // newest first
-	fail     error           // returned by every call when set
-	alerts   []string        // reasons AlertFailover acted on
+	events   []control.Event                    // newest first
+	fail     error                              // returned by every call when set
+	alerts   []string                           // reasons AlertFailover acted on
+	sessions map[string][]control.ViewerSession // by channel
 }
 
 func newFakeManager() *fakeManager {
@@ -66,6 +67,7 @@ func (f *fakeManager) CreateChannel(_ context.Context, spec control.ChannelSpec,
 	}
 	ch := control.Channel{
 		Name:       spec.Name,
+		Tenant:     spec.Tenant,
 		Enabled:    true,
 		LowLatency: spec.LowLatency,
 		CreatedAt:  time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC),
@@ -238,4 +240,49 @@ func (f *fakeManager) IssueToken(_ context.Context, name string, req control.Tok
 	}
 	return control.Token{Token: "tok-" + name + "-" + req.TTL, Resource: "/live/" + name + "/*",
 		Playback: control.Playback{HLS: baseURL + "/live/" + name + "/master.m3u8?onair_token=tok"}}, nil
+}
+
+func (f *fakeManager) ChannelTenant(_ context.Context, name string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return "", f.fail
+	}
+	ch, ok := f.channels[name]
+	if !ok {
+		return "", fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	return ch.Tenant, nil
+}
+
+func (f *fakeManager) Sessions(_ context.Context, name string) ([]control.ViewerSession, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.channels[name]; !ok {
+		return nil, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	return f.sessions[name], nil
+}
+
+func (f *fakeManager) RevokeSession(_ context.Context, name, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, s := range f.sessions[name] {
+		if s.ID == id {
+			now := time.Now()
+			f.sessions[name][i].Revoked = &now
+			return nil
+		}
+	}
+	return fmt.Errorf("session %q of channel %q: %w", id, name, control.ErrNotFound)
+}
+
+// addSession records a viewer session of channel name.
+func (f *fakeManager) addSession(name, id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sessions == nil {
+		f.sessions = map[string][]control.ViewerSession{}
+	}
+	f.sessions[name] = append(f.sessions[name], control.ViewerSession{ID: id, Channel: name, Tenant: f.channels[name].Tenant})
 }

@@ -28,6 +28,10 @@ type AccessConfig struct {
 	GeoRule        func(path string) (geo.Rule, bool)
 	Country        func(netip.Addr) (iso string, ok bool)
 	TrustedProxies []netip.Prefix
+	// Session, if set, is asked about every accepted token that names a
+	// viewer session; false refuses the request (reason "revoked"). It
+	// runs on every protected request: keep it to a map lookup.
+	Session func(r *http.Request, c *signing.Claims) bool
 }
 
 // accessMetrics counts refusals by reason (signing.Reason).
@@ -38,7 +42,7 @@ type accessMetrics struct {
 func newAccessMetrics() accessMetrics {
 	return accessMetrics{denied: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "onair_edge_access_denied_total",
-		Help: "Viewer requests refused (403), by reason: a missing or invalid signed token (missing, malformed, unknown_key, bad_signature, expired, not_yet_valid, wrong_ip, wrong_resource) or the channel's country rule (geo_*).",
+		Help: "Viewer requests refused (403), by reason: a missing or invalid signed token (missing, malformed, unknown_key, bad_signature, expired, not_yet_valid, wrong_ip, wrong_resource), a revoked viewer session (revoked) or the channel's country rule (geo_*).",
 	}, []string{"reason"})}
 }
 
@@ -80,6 +84,10 @@ func (a *AccessConfig) check(w http.ResponseWriter, r *http.Request, path string
 	if err != nil {
 		writeError(w, http.StatusForbidden)
 		return false, signing.Reason(err)
+	}
+	if a.Session != nil && claims.Session != "" && !a.Session(r, &claims) {
+		writeError(w, http.StatusForbidden)
+		return false, "revoked"
 	}
 	if claims.Source == signing.SourceQuery {
 		http.SetCookie(w, claims.Cookie(signing.CookieOptions{Insecure: r.TLS == nil}))

