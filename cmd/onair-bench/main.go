@@ -46,7 +46,7 @@ import (
 )
 
 // figures in run order, by -only name.
-var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge", "viewers", "failover", "pipelines"}
+var figureNames = []string{"transcode", "latency", "coldstart", "origin", "edge", "viewers", "failover", "pipelines", "edgechecks"}
 
 // bench holds what every figure needs.
 type bench struct {
@@ -124,7 +124,7 @@ func run() error {
 	start := time.Now()
 	fmt.Print(machineReport(ctx, bin, os.Args[1:]))
 	type fig func(context.Context) (*section, error)
-	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge, "viewers": b.figViewers, "failover": b.figFailover, "pipelines": b.figPipelines}
+	figs := map[string]fig{"transcode": b.figTranscode, "latency": b.figLatency, "coldstart": b.figColdstart, "origin": b.figOrigin, "edge": b.figEdge, "viewers": b.figViewers, "failover": b.figFailover, "pipelines": b.figPipelines, "edgechecks": b.figEdgeChecks}
 	var failed []string
 	for _, name := range figureNames {
 		if !want[name] {
@@ -163,7 +163,7 @@ func checkTools(want map[string]bool, onair string) error {
 		need["node"] = "install Node.js 20 and run scripts/vendor-web.sh"
 		need["chromium"] = "apt-get install -y chromium"
 	}
-	if want["origin"] || want["edge"] {
+	if want["origin"] || want["edge"] || want["edgechecks"] {
 		need["nginx"] = "apt-get install -y nginx-light"
 		need["wrk"] = "apt-get install -y wrk"
 	}

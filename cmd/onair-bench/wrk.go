@@ -112,15 +112,20 @@ func wrkBytes(s string) (float64, error) {
 	return f * mult, nil
 }
 
-// wrkArgs returns the wrk command line the bench uses.
-func wrkArgs(url string, d time.Duration) []string {
-	return []string{"wrk", "-t2", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), "--latency", url}
+// wrkArgs returns the wrk command line the bench uses, with extra
+// request headers ("Name: value").
+func wrkArgs(url string, d time.Duration, headers ...string) []string {
+	argv := []string{"wrk", "-t2", "-c64", fmt.Sprintf("-d%ds", int(d.Seconds())), "--latency"}
+	for _, h := range headers {
+		argv = append(argv, "-H", h)
+	}
+	return append(argv, url)
 }
 
-// runWrk runs wrk against url for d.
-func runWrk(ctx context.Context, r *procs, url string, d time.Duration) (wrkResult, error) {
+// runWrk runs wrk against url for d, sending headers with each request.
+func runWrk(ctx context.Context, r *procs, url string, d time.Duration, headers ...string) (wrkResult, error) {
 	var out bytes.Buffer
-	p, err := r.start("wrk", wrkArgs(url, d), startOpts{Stdout: &out})
+	p, err := r.start("wrk", wrkArgs(url, d, headers...), startOpts{Stdout: &out})
 	if err != nil {
 		return wrkResult{}, err
 	}

@@ -201,6 +201,7 @@ SIGTERM or SIGINT stops it gracefully.`,
 			defer signal.Stop(hup)
 			return app.RunEdge(cmd.Context(), app.EdgeOptions{
 				Config: cfg.Edge,
+				WAF:    cfg.WAF,
 				Reload: hup,
 				Load: func() (config.Edge, error) {
 					cfg, err := load()

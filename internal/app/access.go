@@ -280,13 +280,13 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // newWAF builds the public port's WAF: the core rule set for the API,
 // token, license and manifest requests, URL shape and rate limits for
 // segments; client addresses by edge.trusted_proxies.
-func newWAF(cfg config.Config, acc *access, log *slog.Logger, reg prometheus.Registerer) (*waf.WAF, error) {
-	c := waf.Config{Enabled: true, Paranoia: cfg.WAF.Paranoia, ClientIP: acc.verifier.ClientIP}
-	if cfg.WAF.IPRate != 0 {
-		c.IPRate = waf.Limit{Rate: cfg.WAF.IPRate, Burst: max(1, int(2*cfg.WAF.IPRate))}
+func newWAF(cw config.WAF, clientIP func(*http.Request) (netip.Addr, bool), log *slog.Logger, reg prometheus.Registerer) (*waf.WAF, error) {
+	c := waf.Config{Enabled: true, Paranoia: cw.Paranoia, ClientIP: clientIP}
+	if cw.IPRate != 0 {
+		c.IPRate = waf.Limit{Rate: cw.IPRate, Burst: max(1, int(2*cw.IPRate))}
 	}
-	if cfg.WAF.TokenRate != 0 {
-		c.TokenRate = waf.Limit{Rate: cfg.WAF.TokenRate, Burst: max(1, int(3*cfg.WAF.TokenRate))}
+	if cw.TokenRate != 0 {
+		c.TokenRate = waf.Limit{Rate: cw.TokenRate, Burst: max(1, int(3*cw.TokenRate))}
 	}
 	w, err := waf.New(c, log.With("role", "waf"), reg)
 	if err != nil {

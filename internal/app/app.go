@@ -236,7 +236,7 @@ func (a *App) Run(ctx context.Context) error {
 	var public http.Handler = mux
 	var fw *waf.WAF
 	if cfg.WAF.Enabled {
-		if fw, err = newWAF(cfg, acc, a.log, a.reg); err != nil {
+		if fw, err = newWAF(cfg.WAF, acc.verifier.ClientIP, a.log, a.reg); err != nil {
 			return err
 		}
 		public = fw.Middleware(mux)

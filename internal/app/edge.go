@@ -24,6 +24,7 @@ import (
 	"onair/internal/session"
 	"onair/internal/signing"
 	"onair/internal/store"
+	"onair/internal/waf"
 )
 
 // EdgeOptions configure a standalone edge (`onair edge`).
@@ -40,6 +41,9 @@ type EdgeOptions struct {
 	Load func() (config.Edge, error)
 	// Ready, if set, is called once the listeners are bound.
 	Ready func(EdgeAddrs)
+	// WAF is the configuration's waf section: the same firewall as
+	// serve's public port (fixed until restart).
+	WAF config.WAF
 }
 
 // EdgeAddrs are a standalone edge's bound addresses; nil when off.
@@ -121,6 +125,15 @@ func RunEdge(ctx context.Context, opts EdgeOptions, log *slog.Logger) error {
 			return false
 		}}
 	}
+	eg, err := newEdgeGeo(cfg)
+	if err != nil {
+		return fmt.Errorf("edge: %w", err)
+	}
+	proxies := trustedProxies(cfg)
+	if ecfg.Access == nil {
+		ecfg.Access = &edge.AccessConfig{} // country rules only
+	}
+	ecfg.Access.GeoRule, ecfg.Access.Country, ecfg.Access.TrustedProxies = eg.rule, eg.db.Country, proxies
 	var revoked *session.Revocations
 	var sessionsJS jetstream.JetStream
 	if cfg.EventsURL != "" {
@@ -161,7 +174,15 @@ func RunEdge(ctx context.Context, opts EdgeOptions, log *slog.Logger) error {
 	}
 	mux.HandleFunc("/healthz", health)
 	mux.HandleFunc("/readyz", health)
-	mux.Handle("/", e.Handler())
+	var fw *waf.WAF
+	if opts.WAF.Enabled {
+		if fw, err = newWAF(opts.WAF, clientAddr(proxies), elog, reg); err != nil {
+			return fmt.Errorf("edge: %w", err)
+		}
+		mux.Handle("/", fw.Middleware(e.Handler()))
+	} else {
+		mux.Handle("/", e.Handler())
+	}
 	srv := publicServer(canonicalPaths(mux), cfg, pub.certs, elog)
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -169,12 +190,15 @@ func RunEdge(ctx context.Context, opts EdgeOptions, log *slog.Logger) error {
 	if revoked != nil {
 		g.Go(func() error { return revoked.Run(gctx, sessionsJS) })
 	}
+	if fw != nil {
+		g.Go(func() error { return fw.Run(gctx) })
+	}
 	pub.serve(g, srv, "edge")
 	g.Go(func() error {
 		<-gctx.Done()
 		return shutdown(srv, elog)
 	})
-	r := &edgeReloader{edge: e, pub: pub, running: cfg, load: opts.Load, log: elog}
+	r := &edgeReloader{edge: e, geo: eg, pub: pub, running: cfg, load: opts.Load, log: elog}
 	g.Go(func() error {
 		for {
 			select {
@@ -204,6 +228,7 @@ func RunEdge(ctx context.Context, opts EdgeOptions, log *slog.Logger) error {
 // need a restart; a warning says so.
 type edgeReloader struct {
 	edge    *edge.Edge
+	geo     *edgeGeo
 	pub     *publicListeners
 	running config.Edge
 	load    func() (config.Edge, error)
@@ -234,10 +259,17 @@ func (r *edgeReloader) reload() {
 			return
 		}
 	}
+	ng, err := newEdgeGeo(next)
+	if err != nil {
+		refuse(err)
+		return
+	}
 	if err := r.edge.Reconfigure(edgeConfig(next, next.Upstreams)); err != nil {
 		refuse(err)
 		return
 	}
+	r.geo.db.Store(ng.db.Load())
+	r.geo.rules.Store(ng.rules.Load())
 	r.pub.limiter.SetMax(next.MaxConns)
 	if cert != nil {
 		r.pub.certs.store(cert)
@@ -253,7 +285,8 @@ func (r *edgeReloader) reload() {
 		r.log.Warn("edge reload: these settings only change on restart", "fields", fixed)
 	}
 	r.running = next
-	r.log.Info("edge configuration reloaded", "upstreams", next.Upstreams, "cache_mib", next.CacheMiB, "max_conns", next.MaxConns)
+	r.log.Info("edge configuration reloaded", "upstreams", next.Upstreams, "cache_mib", next.CacheMiB, "max_conns", next.MaxConns,
+		"geo_rules", len(next.GeoRules), "geo_database", next.GeoDatabase)
 }
 
 // originEdge is `onair serve`'s built-in edge: an edge.Edge whose primary

@@ -87,6 +87,24 @@ type Edge struct {
 	// OriginSecret is sent to the upstreams as X-Onair-Origin-Secret, for
 	// an origin whose http.origin_secret is set. Default none.
 	OriginSecret string `yaml:"origin_secret"`
+	// GeoRules restrict playback at `onair edge` by the viewer's country
+	// (from GeoDatabase), by path prefix; the longest matching prefix
+	// applies. `onair serve` takes channels' own rules instead. Reloaded
+	// on SIGHUP with the database.
+	GeoRules []EdgeGeoRule `yaml:"geo_rules"`
+}
+
+// EdgeGeoRule is a country rule for the paths under Prefix.
+type EdgeGeoRule struct {
+	// Prefix is a path prefix such as "/live/premium/".
+	Prefix string `yaml:"prefix"`
+	// Allow, when set, is the only countries (ISO 3166-1 alpha-2) that
+	// may play; Deny is countries that may not.
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+	// Unknown is "allow" or "deny" for viewers the database does not
+	// place; default deny with an allow list, else allow.
+	Unknown string `yaml:"unknown"`
 }
 
 // DefaultEdge returns the Edge section's defaults.
@@ -107,6 +125,7 @@ func DefaultEdge() Edge {
 		SigningKeys:     map[string]string{},
 		SignedPrefixes:  []string{},
 		TrustedProxies:  []string{},
+		GeoRules:        []EdgeGeoRule{},
 	}
 }
 
@@ -141,6 +160,16 @@ func (e *Edge) validate(bad func(format string, a ...any)) {
 	}
 	if e.SpillMiB < 1 || e.SpillMiB > 1<<24 {
 		bad("edge.spill_mib: %d out of range [1, 16777216]", e.SpillMiB)
+	}
+	prefixes := map[string]bool{}
+	for i, r := range e.GeoRules {
+		if !strings.HasPrefix(r.Prefix, "/") {
+			bad("edge.geo_rules[%d].prefix: %q: want a path starting with /", i, r.Prefix)
+		}
+		if prefixes[r.Prefix] {
+			bad("edge.geo_rules[%d].prefix: %q is listed twice", i, r.Prefix)
+		}
+		prefixes[r.Prefix] = true // country codes: checked by `onair edge` (internal/geo)
 	}
 	if e.EventsURL != "" {
 		if u, err := url.Parse(e.EventsURL); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {

@@ -59,7 +59,8 @@ func (e *Edge) Reconfigure(cfg Config) error {
 // fixedChanges names the fields of next that differ from c and that a
 // running edge can not change: every field but Upstreams and CacheBytes,
 // nested ones by their path (Breaker.Threshold). Funcs (the clock, the
-// alarm callback) are the caller's wiring, not configuration, and are
+// alarm callback) and Access (its rules change through its own funcs)
+// are the caller's wiring, not configuration, and are
 // not compared. Reflection keeps the list whole as Config grows.
 func (c *Config) fixedChanges(next Config) []string {
 	var out []string
@@ -73,7 +74,7 @@ func diffFields(a, b reflect.Value, prefix string, out *[]string) {
 		f := t.Field(i)
 		name := prefix + f.Name
 		switch {
-		case !f.IsExported(), name == "Upstreams", name == "CacheBytes", f.Type.Kind() == reflect.Func:
+		case !f.IsExported(), name == "Upstreams", name == "CacheBytes", name == "Access", f.Type.Kind() == reflect.Func:
 		case f.Type.Kind() == reflect.Struct:
 			diffFields(a.Field(i), b.Field(i), name+".", out)
 		case !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()):
