@@ -31,7 +31,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), edgeCommand(), app.ChannelCommand(), &cobra.Command{
+	root.AddCommand(serveCommand(), edgeCommand(), app.ChannelCommand(), app.TenantCommand(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Run:   func(cmd *cobra.Command, args []string) { fmt.Println("onair", version) },

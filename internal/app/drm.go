@@ -255,13 +255,13 @@ func (d *drm) protection(ctx context.Context, rec store.Channel) (*packager.Prot
 		return nil, errors.New("drm is not configured on this server")
 	}
 	ck := &channelKeys{d: d, channel: rec.Name, scheme: s, every: rec.DRM.RotateEvery}
-	k, err := d.key(ctx, periodID{rec.Name, s, 0})
-	if err != nil {
+	if _, err := d.key(ctx, periodID{rec.Name, s, 0}); err != nil {
 		return nil, err
 	}
 	p := &packager.Protection{Scheme: s, Keys: ck}
 	if s != live.SchemeAES128 {
-		p.PSSH = [][]byte{cpix.ClearKeyPSSH(cpix.UUID(k.ID))}
+		// Each init's Clear Key box names the key it is protected with.
+		p.PSSHFor = func(kid live.KeyID) [][]byte { return [][]byte{cpix.ClearKeyPSSH(cpix.UUID(kid))} }
 	}
 	return p, nil
 }

@@ -154,8 +154,8 @@ func (d *DRM) check() error {
 	switch {
 	case d.RotateEvery < 0:
 		return errorf(http.StatusBadRequest, "drm rotate_every %d: must not be negative", d.RotateEvery)
-	case d.RotateEvery > 0 && d.Scheme != "aes128":
-		return errorf(http.StatusBadRequest, "drm rotate_every: key rotation is supported with the aes128 scheme only")
+	case d.RotateEvery > 0 && (d.Scheme == "" || d.Scheme == "clear"):
+		return errorf(http.StatusBadRequest, "drm rotate_every: a clear channel has no keys to rotate")
 	}
 	return nil
 }

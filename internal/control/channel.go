@@ -57,8 +57,8 @@ type DRM struct {
 	// segments, no LL-HLS parts), "cbcs" (CMAF CENC for HLS and DASH) or
 	// "cenc" (CMAF CENC for DASH).
 	Scheme string `json:"scheme"`
-	// RotateEvery changes the key every N segments (0: one key; aes128
-	// only).
+	// RotateEvery changes the key every N segments (0: one key). cbcs
+	// and cenc publish a new init (a new DASH Period) with each key.
 	RotateEvery int64 `json:"rotate_every,omitempty"`
 }
 

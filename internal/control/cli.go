@@ -64,20 +64,17 @@ func Command() *cobra.Command {
 			"the operator token from --token or $" + envToken + ".",
 	}
 	cmd.SetErrPrefix("onair:")
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.api, "api", DefaultAPI, "API base URL (env "+envAPI+")")
-	pf.StringVar(&o.token, "token", "", "operator token (env "+envToken+")")
-	pf.BoolVar(&o.json, "json", false, "print the API's JSON instead of text")
+	o.flags(cmd)
 
 	var lowLatency bool
-	var pipelines, accessMode, drmScheme string
+	var pipelines, accessMode, drmScheme, tenantID string
 	var rotate int64
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a channel and print its ingest and playback URLs",
 		Args:  cobra.ExactArgs(1),
 		RunE: o.run(func(ctx context.Context, c *Client, w io.Writer, args []string) error {
-			spec := ChannelSpec{Name: args[0], LowLatency: lowLatency, Pipelines: pipelines, Access: accessMode}
+			spec := ChannelSpec{Name: args[0], LowLatency: lowLatency, Pipelines: pipelines, Access: accessMode, Tenant: tenantID}
 			if drmScheme != "" || rotate != 0 {
 				spec.DRM = &DRM{Scheme: drmScheme, RotateEvery: rotate}
 			}
@@ -93,7 +90,8 @@ func Command() *cobra.Command {
 
 	create.Flags().StringVar(&accessMode, "access", "", `"signed": playback needs a token (onair channel token); default "public"`)
 	create.Flags().StringVar(&drmScheme, "drm", "", `encryption: "aes128" (HLS), "cbcs" (HLS and DASH) or "cenc" (DASH); default clear`)
-	create.Flags().Int64Var(&rotate, "drm-rotate", 0, "change the content key every N segments (aes128 only; 0: one key)")
+	create.Flags().Int64Var(&rotate, "drm-rotate", 0, "change the content key every N segments (0: one key)")
+	create.Flags().StringVar(&tenantID, "tenant", "", "tenant owning the channel (operators; a tenant key creates in its own)")
 
 	var tokenReq TokenRequest
 	token := &cobra.Command{
@@ -106,14 +104,16 @@ func Command() *cobra.Command {
 				return err
 			}
 			return o.print(w, tok, func() {
-				fmt.Fprintf(w, "token    %s\nexpires  %s\nresource %s\nHLS      %s\nDASH     %s\n",
-					tok.Token, tok.Expires.Format(time.RFC3339), tok.Resource, tok.Playback.HLS, tok.Playback.DASH)
+				fmt.Fprintf(w, "token    %s\nexpires  %s\nsession  %s\nresource %s\nHLS      %s\nDASH     %s\n",
+					tok.Token, tok.Expires.Format(time.RFC3339), tok.Session, tok.Resource, tok.Playback.HLS, tok.Playback.DASH)
 			})
 		}),
 	}
 	token.Flags().StringVar(&tokenReq.TTL, "ttl", "", "lifetime, e.g. 30m (default: the server's signing.token_ttl)")
 	token.Flags().StringVar(&tokenReq.IP, "ip", "", "restrict to a client address or CIDR prefix")
-	token.Flags().StringVar(&tokenReq.Session, "session", "", "viewer session ID carried in the token")
+	token.Flags().StringVar(&tokenReq.Session, "session", "", "viewer session ID (default a new random one)")
+	token.Flags().StringVar(&tokenReq.UserID, "user-id", "", "the viewer's user id, stored encrypted with the session")
+	token.Flags().StringVar(&tokenReq.UserAgent, "user-agent", "", "the viewer's user agent, stored encrypted with the session")
 
 	pipeline := &cobra.Command{
 		Use:   "pipeline NAME a|b promote|stop|start",
@@ -197,7 +197,16 @@ func Command() *cobra.Command {
 	}
 
 	cmd.AddCommand(create, list, show, start, stop, del, pipeline, token)
+	cmd.AddCommand(o.sessionCommands()...)
 	return cmd
+}
+
+// flags adds the connection flags to cmd and its subcommands.
+func (o *cliOptions) flags(cmd *cobra.Command) {
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.api, "api", DefaultAPI, "API base URL (env "+envAPI+")")
+	pf.StringVar(&o.token, "token", "", "operator token or tenant API key (env "+envToken+")")
+	pf.BoolVar(&o.json, "json", false, "print the API's JSON instead of text")
 }
 
 // run adapts a subcommand body: builds the client, silences usage for

@@ -28,7 +28,7 @@ func newServer(t *testing.T, token string) (*httptest.Server, *fakeManager) {
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	root := &cobra.Command{Use: "onair"}
-	root.AddCommand(control.Command())
+	root.AddCommand(control.Command(), control.TenantCommand())
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)

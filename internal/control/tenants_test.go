@@ -299,3 +299,56 @@ func TestTenantRoles(t *testing.T) {
 		t.Errorf("forged key: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestTenantCLI: the operator makes a tenant and an admin key with the
+// CLI; the tenant's admin, with that key as its token, creates a channel,
+// lists and revokes its sessions and its keys, and cannot reach the
+// operator's tenant commands.
+func TestTenantCLI(t *testing.T) {
+	e := newTenantEnv(t)
+	srv := httptest.NewServer(e.h)
+	t.Cleanup(srv.Close)
+	t.Setenv("ONAIR_API", srv.URL)
+	t.Setenv("ONAIR_TOKEN", opToken)
+	out, errOut, err := runCLI(t, "tenant", "create", "acme", "--name", "Acme Media")
+	if err != nil || !strings.Contains(out, "tenant acme (Acme Media) created") {
+		t.Fatalf("tenant create: %v %q %q", err, out, errOut)
+	}
+	out, _, err = runCLI(t, "tenant", "key", "create", "acme", "--role", "admin", "--description", "ops")
+	key := ""
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "key" {
+			key = f[1]
+		}
+	}
+	if err != nil || !strings.HasPrefix(key, "onair_") {
+		t.Fatalf("key create: %v %q", err, out)
+	}
+	t.Setenv("ONAIR_TOKEN", key)
+	if out, errOut, err := runCLI(t, "channel", "create", "acme-tv"); err != nil || !strings.Contains(out, "acme-tv") {
+		t.Fatalf("channel create as acme: %v %q %q", err, out, errOut)
+	}
+	e.fake.addSession("acme-tv", "v1")
+	if out, _, err := runCLI(t, "channel", "sessions", "acme-tv"); err != nil || !strings.Contains(out, "v1") || !strings.Contains(out, "live") {
+		t.Errorf("sessions: %v %q", err, out)
+	}
+	if out, _, err := runCLI(t, "channel", "revoke-session", "acme-tv", "v1"); err != nil || !strings.Contains(out, "revoked") {
+		t.Errorf("revoke-session: %v %q", err, out)
+	}
+	if out, _, err := runCLI(t, "channel", "sessions", "acme-tv"); err != nil || !strings.Contains(out, "revoked") {
+		t.Errorf("sessions after revoke: %v %q", err, out)
+	}
+	if _, errOut, err := runCLI(t, "channel", "show", "b-news"); err == nil || !strings.Contains(errOut, "not found") {
+		t.Errorf("acme sees b-news: %v %q", err, errOut)
+	}
+	if _, errOut, err := runCLI(t, "tenant", "create", "evil"); err == nil || !strings.Contains(errOut, "may not") {
+		t.Errorf("a tenant admin created a tenant: %v %q", err, errOut)
+	}
+	out, _, err = runCLI(t, "tenant", "key", "list", "acme")
+	if err != nil || !strings.Contains(out, "admin") || !strings.Contains(out, "ops") {
+		t.Errorf("key list: %v %q", err, out)
+	}
+	if out, _, err := runCLI(t, "tenant", "list", "--json"); err != nil || !strings.Contains(out, `"acme"`) || strings.Contains(out, `"b"`) {
+		t.Errorf("tenant list as acme: %v %q", err, out)
+	}
+}

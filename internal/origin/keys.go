@@ -51,9 +51,15 @@ func (o *Origin) hlsKeys(channel string, p live.Protection) func(s *live.Segment
 		if p.Scheme == live.SchemeCENC {
 			method = "SAMPLE-AES-CTR"
 		}
-		k := &hls.Key{Method: method, URI: o.cfg.LicensePath + "/" + channel + "/clearkey",
-			KeyID: p.Key.Hex(), KeyFormat: clearKeyFormat, KeyFormatVersions: "1"}
-		return func(*live.Segment) *hls.Key { return k }
+		uri := o.cfg.LicensePath + "/" + channel + "/clearkey"
+		k := &hls.Key{Method: method, URI: uri, KeyID: p.Key.Hex(), KeyFormat: clearKeyFormat, KeyFormatVersions: "1"}
+		return func(s *live.Segment) *hls.Key {
+			if s.Key == (live.KeyID{}) || s.Key == p.Key {
+				return k
+			}
+			// A rotated key: the segment's own.
+			return &hls.Key{Method: method, URI: uri, KeyID: s.Key.Hex(), KeyFormat: clearKeyFormat, KeyFormatVersions: "1"}
+		}
 	}
 	return nil
 }

@@ -120,3 +120,41 @@ func TestCENCSignalling(t *testing.T) {
 		})
 	}
 }
+
+// TestCENCRotationSignalling: a cbcs rendition whose key changes at
+// segment 3 (with a new init, as the packager publishes it) states the
+// new KEYID in HLS where it changes, and the MPD's Period for the new
+// init carries the new key as its default KID, the first Period the old.
+func TestCENCRotationSignalling(t *testing.T) {
+	f := newFixture(t, Config{})
+	info := info360()
+	info.Protection = live.Protection{Scheme: live.SchemeCBCS, Key: kid(0x01)}
+	r := f.rendition(info)
+	for n := int64(0); n < 6; n++ {
+		if n == 3 {
+			info.Protection.Key = kid(0x02)
+			r.SetInit(info, live.InitName(false, 3), []byte("init 2"))
+		}
+		r.SetKey(info.Protection.Key)
+		f.segment(r, n, false)
+	}
+	b := body(t, f.get("/live/ch1/360p/index.m3u8"))
+	first, second := "KEYID=0x"+kid(0x01).Hex(), "KEYID=0x"+kid(0x02).Hex()
+	if strings.Count(b, first) != 1 || strings.Count(b, second) != 1 ||
+		strings.Index(b, first) > strings.Index(b, "3.m4s") || strings.Index(b, second) > strings.Index(b, "3.m4s") ||
+		strings.Index(b, second) < strings.Index(b, "2.m4s") {
+		t.Errorf("keys not stated once each where they apply:\n%s", b)
+	}
+	if strings.Contains(b, "EXT-X-DISCONTINUITY\n") {
+		t.Errorf("a key change is not a discontinuity:\n%s", b)
+	}
+	mpd := body(t, f.do(http.MethodGet, "/live/ch1/manifest.mpd"))
+	p0, p3 := strings.Index(mpd, `<Period id="0"`), strings.Index(mpd, `<Period id="3"`)
+	if p0 < 0 || p3 < 0 {
+		t.Fatalf("want Periods 0 and 3:\n%s", mpd)
+	}
+	uuid := func(k live.KeyID) string { return `cenc:default_KID="` + k.UUID() + `"` }
+	if !strings.Contains(mpd[p0:p3], uuid(kid(0x01))) || !strings.Contains(mpd[p3:], uuid(kid(0x02))) || strings.Contains(mpd[p3:], uuid(kid(0x01))) {
+		t.Errorf("Periods do not carry their own keys:\n%s", mpd)
+	}
+}

@@ -214,6 +214,9 @@ func entries(w window, g media.Grid, keyOf func(*live.Segment) *hls.Key) []hls.S
 		if keyOf != nil {
 			if k := keyOf(s); prevKey == nil || *k != *prevKey {
 				e.Key, prevKey = k, k
+				// cbcs/cenc inits are protected with the segment's key:
+				// the key tag comes first so that it covers the map.
+				e.KeyBeforeMap = !w.whole
 			}
 		}
 		if s.Complete {

@@ -176,17 +176,32 @@ func buildMPD(reps []dashRendition, g media.Grid, epoch media.Epoch, window time
 // addContentProtection signals each AdaptationSet's encryption, from its
 // first Representation's protection (a channel encrypts every rendition
 // alike).
+//
+// With key rotation each Period's init carries the key of its first
+// segment, so its default KID is that segment's key.
 func addContentProtection(m *mpd.MPD, reps []dashRendition, licenseURL string) {
-	prot := make(map[string]live.Protection, len(reps))
-	for _, r := range reps {
-		prot[r.snap.Info.Name] = r.snap.Info.Protection
+	byName := make(map[string]*dashRendition, len(reps))
+	for i := range reps {
+		byName[reps[i].snap.Info.Name] = &reps[i]
 	}
 	for _, p := range m.Periods {
+		k, _ := strconv.ParseInt(p.Id, 10, 64)
 		for _, as := range p.AdaptationSets {
 			if len(as.Representations) == 0 {
 				continue
 			}
-			as.ContentProtections = contentProtection(prot[as.Representations[0].Id], licenseURL)
+			r := byName[as.Representations[0].Id]
+			if r == nil {
+				continue
+			}
+			prot := r.snap.Info.Protection
+			for _, s := range r.snap.Segments {
+				if s.Number >= k && s.Key != (live.KeyID{}) {
+					prot.Key = s.Key
+					break
+				}
+			}
+			as.ContentProtections = contentProtection(prot, licenseURL)
 		}
 	}
 }

@@ -40,6 +40,10 @@ type Protection struct {
 	// PSSH are encoded pssh boxes to put in protected inits (cbcs, cenc),
 	// for example the W3C Clear Key one.
 	PSSH [][]byte
+	// PSSHFor, if set, gives the pssh boxes of the init protected with
+	// key kid instead of PSSH: with key rotation a Clear Key box must
+	// name the key in force.
+	PSSHFor func(kid live.KeyID) [][]byte
 }
 
 // errNoKey means a segment could not get a key.
@@ -78,7 +82,11 @@ func (pr *protector) protectInit(init []byte, k Key) ([]byte, live.Protection, e
 		return nil, live.Protection{}, fmt.Errorf("decode init: %v", err)
 	}
 	var pssh []*mp4.PsshBox
-	for _, b := range pr.p.PSSH {
+	boxes := pr.p.PSSH
+	if pr.p.PSSHFor != nil {
+		boxes = pr.p.PSSHFor(k.ID)
+	}
+	for _, b := range boxes {
 		box, err := mp4.DecodeBox(0, bytes.NewReader(b))
 		if err != nil {
 			return nil, live.Protection{}, fmt.Errorf("decode pssh: %w", err)
@@ -103,8 +111,8 @@ func (pr *protector) protectInit(init []byte, k Key) ([]byte, live.Protection, e
 	}
 	pr.ipd = ipd
 	lp := live.Protection{Scheme: pr.p.Scheme, Key: k.ID}
-	if len(pr.p.PSSH) > 0 {
-		lp.PSSH = base64.StdEncoding.EncodeToString(pr.p.PSSH[0])
+	if len(boxes) > 0 {
+		lp.PSSH = base64.StdEncoding.EncodeToString(boxes[0])
 	}
 	return buf.Bytes(), lp, nil
 }

@@ -255,6 +255,61 @@ func TestKeyRotationAES128(t *testing.T) {
 	}
 }
 
+// TestKeyRotationCENC: with cbcs and cenc a new key (every segment here)
+// brings a new protected init named after its first segment, whose tenc
+// carries that key's ID; no discontinuity is marked (the media is the
+// same); each segment decrypts with its own key and its init, and the
+// frames are those of the clear packaging.
+func TestKeyRotationCENC(t *testing.T) {
+	h264 := encodeVideo(t, "libx264", "160x90", 6.5, 30, 60)
+	r := videoRendition("160p30", 30)
+	clear := newFixture(t, Config{}, nil)
+	clear.write(t, r, videoUnits(h264, 30, anchorSeg*segTicks))
+	keys := []Key{testKey(0x21), testKey(0x42)}
+	for _, scheme := range []live.Scheme{live.SchemeCBCS, live.SchemeCENC} {
+		t.Run(string(scheme), func(t *testing.T) {
+			r := videoRendition("160p30", 30)
+			r.Protect = &Protection{Scheme: scheme, Keys: fixedKeys{keys: keys, every: 1},
+				PSSHFor: func(kid live.KeyID) [][]byte { return [][]byte{testPSSH(kid)} }}
+			f := newFixture(t, Config{}, nil)
+			f.write(t, r, videoUnits(h264, 30, anchorSeg*segTicks))
+			snap := f.snapshot(t, r.Name)
+			if len(snap.Segments) < 3 {
+				t.Fatalf("%d segments", len(snap.Segments))
+			}
+			inits := map[string]bool{}
+			for i, s := range snap.Segments {
+				k := keys[s.Number%2]
+				if s.Key != k.ID {
+					t.Errorf("segment %d key %x, want %x", s.Number, s.Key, k.ID)
+				}
+				if i > 0 && s.Discontinuity {
+					t.Errorf("segment %d marked discontinuous by a key change", s.Number)
+				}
+				inits[s.Init] = true
+				init := f.get(t, live.InitKey("ch", r.Name, s.Init))
+				if !bytes.Contains(init, k.ID[:]) || bytes.Contains(init, keys[(s.Number+1)%2].ID[:]) {
+					t.Errorf("segment %d: init %s does not name its key alone", s.Number, s.Init)
+				}
+				if !bytes.Contains(init, testPSSH(k.ID)) {
+					t.Errorf("segment %d: init %s lacks the pssh of its key", s.Number, s.Init)
+				}
+				seg := f.get(t, live.SegmentKey("ch", r.Name, s.Number))
+				clearSeg := clear.get(t, live.SegmentKey("ch", r.Name, s.Number))
+				clearInit := clear.get(t, live.InitKey("ch", r.Name, "init.mp4"))
+				dir := t.TempDir()
+				want := framemd5(t, writeFile(t, dir, "clear.mp4", append(append([]byte(nil), clearInit...), clearSeg...)))
+				if got := framemd5(t, writeFile(t, dir, "dec.mp4", decryptCENC(t, init, [][]byte{seg}, k.Value))); got != want || want == "" {
+					t.Errorf("segment %d does not decrypt to the clear frames with its key", s.Number)
+				}
+			}
+			if len(inits) != len(snap.Segments) {
+				t.Errorf("%d inits for %d segments with a key each", len(inits), len(snap.Segments))
+			}
+		})
+	}
+}
+
 // TestNoKeyNoClearMedia: a key source that fails before any key was
 // served makes the Track drop media; nothing is published in clear.
 func TestNoKeyNoClearMedia(t *testing.T) {
@@ -290,4 +345,13 @@ func TestOpenRejectsBadProtection(t *testing.T) {
 			t.Errorf("Open with %+v succeeded", p)
 		}
 	}
+}
+
+// testPSSH is a version-1 common-system pssh box naming kid.
+func testPSSH(kid live.KeyID) []byte {
+	b := []byte{0, 0, 0, 52, 'p', 's', 's', 'h', 1, 0, 0, 0,
+		0x10, 0x77, 0xef, 0xec, 0xc0, 0xb2, 0x4d, 0x02, 0xac, 0xe3, 0x3c, 0x1e, 0x52, 0xe2, 0xfb, 0x4b,
+		0, 0, 0, 1}
+	b = append(b, kid[:]...)
+	return append(b, 0, 0, 0, 0)
 }

@@ -58,6 +58,9 @@ type Track struct {
 	part *partBuilder // the part being filled
 
 	prot *protector // nil: clear
+	// clearInit is the init last published, before protection: a key
+	// rotation (cbcs, cenc) publishes it again under the new key.
+	clearInit *newInit
 
 	closed bool
 	warned map[string]bool // once-per-session warnings
@@ -312,6 +315,13 @@ func (t *Track) place(f *frame, ni *newInit) {
 				return
 			}
 			disc = true
+		} else if t.keyRotates(n) {
+			// Same media, new key: a new protected init (its tenc names
+			// the key), no discontinuity.
+			if _, ok := t.publishInit(t.clearInit, n); !ok {
+				t.stall()
+				return
+			}
 		}
 		if !t.segmentKey(n) {
 			t.stall()
@@ -477,6 +487,7 @@ func (t *Track) completeSegment() {
 func (t *Track) publishInit(ni *newInit, n int64) (changed, ok bool) {
 	st := t.st
 	data := ni.data
+	t.clearInit = ni
 	var prot live.Protection
 	if pr := t.prot; pr != nil {
 		prot.Scheme = pr.p.Scheme
@@ -526,11 +537,29 @@ func (t *Track) publishInit(ni *newInit, n int64) (changed, ok bool) {
 	return changed, true
 }
 
-// segmentKey readies the whole-segment key (SchemeAES128) of segment n;
-// false means there is none and the media must be dropped.
+// keyRotates reports whether segment n of a cbcs or cenc rendition takes
+// a key other than the one its init was protected with (the channel
+// rotates keys); a key source failure keeps the key.
+func (t *Track) keyRotates(n int64) bool {
+	pr := t.prot
+	if pr == nil || pr.p.Scheme == live.SchemeAES128 || !pr.has || t.clearInit == nil {
+		return false
+	}
+	k, err := pr.p.Keys.KeyFor(n)
+	return err == nil && k.ID != pr.key.ID
+}
+
+// segmentKey readies the key of segment n: for SchemeAES128 the
+// whole-segment key, fetched here; for cbcs and cenc the key the current
+// init was protected with, recorded for the playlists' EXT-X-KEY. False
+// means there is none and the media must be dropped.
 func (t *Track) segmentKey(n int64) bool {
 	pr := t.prot
-	if pr == nil || pr.p.Scheme != live.SchemeAES128 {
+	if pr == nil {
+		return true
+	}
+	if pr.p.Scheme != live.SchemeAES128 {
+		t.lr.SetKey(pr.key.ID)
 		return true
 	}
 	k, err := pr.keyFor(n)

@@ -116,21 +116,25 @@ func TestDRMPlayback(t *testing.T) {
 	if code, b := s.api(t, "POST", "/api/v1/channels", `{"name":"other","drm":{"scheme":"cenc"}}`); code != 201 {
 		t.Fatalf("create other: %d %s", code, b)
 	}
-	if code, b := s.api(t, "POST", "/api/v1/channels", `{"name":"bad","drm":{"scheme":"cenc","rotate_every":3}}`); code != 400 {
-		t.Errorf("cenc with rotation: %d %s, want 400", code, b)
+	if code, b := s.api(t, "POST", "/api/v1/channels", `{"name":"bad","drm":{"scheme":"clear","rotate_every":3}}`); code != 400 {
+		t.Errorf("rotation of a clear channel: %d %s, want 400", code, b)
 	}
 	chName := "drm"
 	pub := publishRTMP(t, fmt.Sprintf("rtmp://%s/live/%s", s.rtmp, ch.Ingest.StreamKey), "320x240", 30, 0)
 	waitSegment(t, s.base, "drm", []string{"160p30", "audio"}, 3, 60*time.Second)
-	// next moves the test to a new channel with another scheme (one
-	// encode at a time on a 2-core machine).
+	// next moves the test to a new channel with another scheme, or DRM
+	// settings in JSON (one encode at a time on a 2-core machine).
 	next := func(name, scheme string) {
 		t.Helper()
 		pub.stop()
 		if code, b := s.api(t, "DELETE", "/api/v1/channels/"+chName, ""); code != 204 {
 			t.Fatalf("delete %s: %d %s", chName, code, b)
 		}
-		code, b := s.api(t, "POST", "/api/v1/channels", `{"name":"`+name+`","drm":{"scheme":"`+scheme+`"}}`)
+		settings := `{"scheme":"` + scheme + `"}`
+		if strings.HasPrefix(scheme, "{") {
+			settings = scheme
+		}
+		code, b := s.api(t, "POST", "/api/v1/channels", `{"name":"`+name+`","drm":`+settings+`}`)
 		if code != 201 {
 			t.Fatalf("create %s: %d %s", name, code, b)
 		}
@@ -226,6 +230,33 @@ func TestDRMPlayback(t *testing.T) {
 			t.Errorf("ffmpeg with the license's key: %s", out)
 		}
 		mustPlay("dash.js cenc", play("dash", "manifest.mpd", tok, 8))
+	})
+
+	// Key rotation with cbcs: a new key every 2 segments (4 s) comes
+	// with a new init (HLS EXT-X-KEY and EXT-X-MAP, a DASH Period).
+	// dash.js crosses several keys, asking the license endpoint for
+	// each. hls.js 1.7.4 plays the first key and then stalls without
+	// asking for the next one (docs/DRM.md): it is run and reported, not
+	// judged.
+	t.Run("cbcs rotation", func(t *testing.T) {
+		next("drmr", `{"scheme":"cbcs","rotate_every":2}`)
+		tok := s.licenseToken(t, "drmr", `{"ttl":"10m"}`)
+		playlist := s.base + "/live/drmr/160p30/index.m3u8"
+		waitFor(t, 60*time.Second, "two keys in "+playlist, func() bool {
+			_, _, b := get(playlist)
+			kids := map[string]bool{}
+			for _, m := range keyIDRe.FindAllStringSubmatch(string(b), -1) {
+				kids[m[1]] = true
+			}
+			return len(kids) >= 2
+		})
+		before := metric(t, s.base, "onair_license_requests_total", `kind="clearkey"`, `result="ok"`)
+		mustPlay("dash.js cbcs with rotation", play("dash", "manifest.mpd", tok, 14))
+		if got := metric(t, s.base, "onair_license_requests_total", `kind="clearkey"`, `result="ok"`) - before; got < 2 {
+			t.Errorf("dash.js got %v licenses over 14 s of 4 s key periods, want at least 2", got)
+		}
+		res := play("hls", "master.m3u8", tok, 10)
+		t.Logf("hls.js cbcs with rotation (known to stall at the first key change): ok=%v advanced %.1f s", res.OK, res.Advanced)
 	})
 
 	t.Run("aes128", func(t *testing.T) {

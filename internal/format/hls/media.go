@@ -43,8 +43,11 @@ type Segment struct {
 	// AES-128 key in force does not apply to a clear init (section 4.4.4.4).
 	UnkeyMap bool
 	Map      string // EXT-X-MAP URI written before the segment; "" omits
-	// Key is an EXT-X-KEY tag written after EXT-X-MAP; nil writes none.
-	Key *Key
+	// Key is an EXT-X-KEY tag written after EXT-X-MAP, or before it with
+	// KeyBeforeMap (a protected init: a key applies to the maps after
+	// it); nil writes none.
+	Key          *Key
+	KeyBeforeMap bool
 	// ProgramDateTime is EXT-X-PROGRAM-DATE-TIME; the zero time omits it.
 	ProgramDateTime time.Time
 	Gap             bool // EXT-X-GAP: the segment is missing
@@ -160,6 +163,9 @@ func (s *Segment) append(b []byte) []byte {
 	if s.Discontinuity {
 		b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 	}
+	if s.Key != nil && s.KeyBeforeMap {
+		b = s.Key.append(b)
+	}
 	if s.Map != "" {
 		if s.UnkeyMap {
 			b = append(b, "#EXT-X-KEY:METHOD=NONE\n"...)
@@ -168,7 +174,7 @@ func (s *Segment) append(b []byte) []byte {
 		b = appendQuoted(b, s.Map)
 		b = append(b, '\n')
 	}
-	if s.Key != nil {
+	if s.Key != nil && !s.KeyBeforeMap {
 		b = s.Key.append(b)
 	}
 	if !s.ProgramDateTime.IsZero() {
