@@ -68,7 +68,8 @@ synthetic source (test pattern with a burnt-in clock and a tone) published to
 this server's own RTMP ingest, exactly like an external encoder.
 
 Configuration: defaults, then --config FILE (YAML, unknown keys are errors),
-then ONAIR_* environment variables, then these flags.`,
+then ONAIR_* environment variables, then these flags. SIGHUP reloads the
+country database (edge.geo_database) from its file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.Load(cfgPath, os.Getenv)
@@ -98,7 +99,10 @@ then ONAIR_* environment variables, then these flags.`,
 				return err
 			}
 			log := newLogger(cfg.Log)
-			a, err := app.New(cfg, app.Options{Demo: demo}, log)
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			a, err := app.New(cfg, app.Options{Demo: demo, Reload: hup}, log)
 			if err != nil {
 				return err
 			}

@@ -94,6 +94,21 @@ func newAccess(cfg config.Config) (*access, error) {
 	return a, nil
 }
 
+// reloadGeo reads the country database at path again (a file replaced
+// by geoipupdate, say); on failure the running one stays.
+func (a *access) reloadGeo(path string, log *slog.Logger) {
+	if path == "" {
+		log.Info("reload: no geo database configured")
+		return
+	}
+	info, err := a.geo.Swap(path)
+	if err != nil {
+		log.Error("geo database not reloaded, the running one stays", "file", path, "err", err)
+		return
+	}
+	log.Info("geo database reloaded", "file", path, "type", info.Type, "built", info.Built)
+}
+
 // newVerifier checks tokens with the keys of c.SigningKeys and extra.
 func newVerifier(c config.Edge, extra map[string]ed25519.PublicKey) (*signing.Verifier, error) {
 	keys := map[string]ed25519.PublicKey{}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,10 @@ type Options struct {
 	// Ready, if set, is called once every listener is bound, with the
 	// bound addresses.
 	Ready func(Addrs)
+	// Reload, if set, reloads what can change without a restart with
+	// every value received (main passes SIGHUP): today the country
+	// database (edge.geo_database), read again from its file.
+	Reload <-chan os.Signal
 }
 
 // Addrs are the bound listener addresses; nil for a listener that is off.
@@ -247,6 +252,16 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return pkg.Run(gctx) })
 	g.Go(func() error { return chans.run(gctx) })
 	g.Go(func() error { return sess.run(gctx) })
+	g.Go(func() error {
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-a.opts.Reload:
+				acc.reloadGeo(cfg.Edge.GeoDatabase, a.log)
+			}
+		}
+	})
 	if fw != nil {
 		g.Go(func() error { return fw.Run(gctx) })
 	}

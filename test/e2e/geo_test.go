@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
@@ -93,6 +96,17 @@ func TestGeoRestriction(t *testing.T) {
 	if counter(t, s.base, `onair_edge_access_denied_total\{reason="geo_not_allowed"\}`) < 1 ||
 		counter(t, s.base, `onair_edge_access_denied_total\{reason="geo_unknown"\}`) < 2 {
 		t.Errorf("refusals not counted by reason")
+	}
+	// SIGHUP reloads a replaced database: the US network moves to DE.
+	copyFile(t, countryDB(t, map[string]string{"203.0.113.0/24": "DE", "198.51.100.0/24": "DE"}), db)
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "geo database reloaded in the log", func() bool {
+		return strings.Contains(s.logs.String(), "geo database reloaded")
+	})
+	if got := from("/live/de-only/master.m3u8", "198.51.100.1"); got != 404 {
+		t.Errorf("after the reload, a viewer now placed in DE: %d, want 404", got)
 	}
 	// Lifting the rule applies at once.
 	if code, b := s.api(t, "PATCH", "/api/v1/channels/de-only", `{"geo":{}}`); code != 200 {
