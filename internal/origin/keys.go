@@ -51,14 +51,19 @@ func (o *Origin) hlsKeys(channel string, p live.Protection) func(s *live.Segment
 		if p.Scheme == live.SchemeCENC {
 			method = "SAMPLE-AES-CTR"
 		}
-		uri := o.cfg.LicensePath + "/" + channel + "/clearkey"
-		k := &hls.Key{Method: method, URI: uri, KeyID: p.Key.Hex(), KeyFormat: clearKeyFormat, KeyFormatVersions: "1"}
+		// The URI names the key too: hls.js tells keys apart by URI, so
+		// with one URI for every key it never asks for a rotated one.
+		// The license endpoint ignores the kid parameter.
+		key := func(kid live.KeyID) *hls.Key {
+			return &hls.Key{Method: method, URI: o.cfg.LicensePath + "/" + channel + "/clearkey?kid=" + kid.Hex(),
+				KeyID: kid.Hex(), KeyFormat: clearKeyFormat, KeyFormatVersions: "1"}
+		}
+		k := key(p.Key)
 		return func(s *live.Segment) *hls.Key {
 			if s.Key == (live.KeyID{}) || s.Key == p.Key {
 				return k
 			}
-			// A rotated key: the segment's own.
-			return &hls.Key{Method: method, URI: uri, KeyID: s.Key.Hex(), KeyFormat: clearKeyFormat, KeyFormatVersions: "1"}
+			return key(s.Key) // a rotated key: the segment's own
 		}
 	}
 	return nil

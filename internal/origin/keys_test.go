@@ -95,7 +95,7 @@ func TestCENCSignalling(t *testing.T) {
 				}
 			}
 			b := body(t, f.get("/live/ch1/360p/index.m3u8"))
-			want := `#EXT-X-KEY:METHOD=` + tc.method + `,URI="/license/ch1/clearkey",KEYID=0x` + kid(0xab).Hex() +
+			want := `#EXT-X-KEY:METHOD=` + tc.method + `,URI="/license/ch1/clearkey?kid=` + kid(0xab).Hex() + `",KEYID=0x` + kid(0xab).Hex() +
 				`,KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1"`
 			if strings.Count(b, want) != 1 || !strings.Contains(b, "EXT-X-PART") {
 				t.Errorf("playlist should state the key once and keep its parts:\n%s", b)

@@ -234,10 +234,8 @@ func TestDRMPlayback(t *testing.T) {
 
 	// Key rotation with cbcs: a new key every 2 segments (4 s) comes
 	// with a new init (HLS EXT-X-KEY and EXT-X-MAP, a DASH Period).
-	// dash.js crosses several keys, asking the license endpoint for
-	// each. hls.js 1.7.4 plays the first key and then stalls without
-	// asking for the next one (docs/DRM.md): it is run and reported, not
-	// judged.
+	// dash.js and hls.js each cross several keys, asking the license
+	// endpoint for each.
 	t.Run("cbcs rotation", func(t *testing.T) {
 		next("drmr", `{"scheme":"cbcs","rotate_every":2}`)
 		tok := s.licenseToken(t, "drmr", `{"ttl":"10m"}`)
@@ -255,8 +253,11 @@ func TestDRMPlayback(t *testing.T) {
 		if got := metric(t, s.base, "onair_license_requests_total", `kind="clearkey"`, `result="ok"`) - before; got < 2 {
 			t.Errorf("dash.js got %v licenses over 14 s of 4 s key periods, want at least 2", got)
 		}
-		res := play("hls", "master.m3u8", tok, 10)
-		t.Logf("hls.js cbcs with rotation (known to stall at the first key change): ok=%v advanced %.1f s", res.OK, res.Advanced)
+		before = metric(t, s.base, "onair_license_requests_total", `kind="clearkey"`, `result="ok"`)
+		mustPlay("hls.js cbcs with rotation", play("hls", "master.m3u8", tok, 14))
+		if got := metric(t, s.base, "onair_license_requests_total", `kind="clearkey"`, `result="ok"`) - before; got < 2 {
+			t.Errorf("hls.js got %v licenses over 14 s of 4 s key periods, want at least 2", got)
+		}
 	})
 
 	t.Run("aes128", func(t *testing.T) {
