@@ -80,12 +80,8 @@ func newAccess(cfg config.Config) (*access, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &access{signer: signer, priv: priv, verifier: v, prefixes: cfg.Edge.SignedPrefixes, signed: map[string]bool{}, rules: map[string]geo.Rule{}}
-	for _, p := range cfg.Edge.TrustedProxies {
-		if pp, err := netip.ParsePrefix(p); err == nil {
-			a.proxies = append(a.proxies, pp.Masked())
-		}
-	}
+	a := &access{signer: signer, priv: priv, verifier: v, prefixes: cfg.Edge.SignedPrefixes, proxies: trustedProxies(cfg.Edge),
+		signed: map[string]bool{}, rules: map[string]geo.Rule{}}
 	if f := cfg.Edge.GeoDatabase; f != "" {
 		if _, err := a.geo.Swap(f); err != nil {
 			return nil, fmt.Errorf("edge.geo_database: %w", err)
@@ -126,15 +122,7 @@ func newVerifier(c config.Edge, extra map[string]ed25519.PublicKey) (*signing.Ve
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	var proxies []netip.Prefix
-	for _, p := range c.TrustedProxies {
-		pp, err := netip.ParsePrefix(p)
-		if err != nil {
-			return nil, fmt.Errorf("edge.trusted_proxies: %w", err)
-		}
-		proxies = append(proxies, pp.Masked())
-	}
-	return signing.NewVerifier(signing.VerifierConfig{Keys: ks, TrustedProxies: proxies})
+	return signing.NewVerifier(signing.VerifierConfig{Keys: ks, TrustedProxies: trustedProxies(c)})
 }
 
 // edgeAccess is the edge's access configuration.

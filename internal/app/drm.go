@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,15 +105,7 @@ func newDRM(ctx context.Context, cfg config.Config, st *store.Store, kid string,
 	if err != nil {
 		return fail(fmt.Errorf("drm: viewer tokens: %w", err))
 	}
-	var proxies []netip.Prefix
-	for _, s := range cfg.Edge.TrustedProxies {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return fail(fmt.Errorf("edge.trusted_proxies: %w", err))
-		}
-		proxies = append(proxies, p.Masked())
-	}
-	d.handler, err = license.NewHandler(license.HandlerConfig{AllowOrigins: cfg.DRM.LicenseOrigins, TrustedProxies: proxies, SessionCheck: check},
+	d.handler, err = license.NewHandler(license.HandlerConfig{AllowOrigins: cfg.DRM.LicenseOrigins, TrustedProxies: trustedProxies(cfg.Edge), SessionCheck: check},
 		v, licenseKeys{d.keys}, log, reg)
 	if err != nil {
 		return fail(fmt.Errorf("drm: license endpoint: %w", err))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -46,11 +47,7 @@ func (g *edgeGeo) apply(c config.Edge) error {
 		rules = append(rules, prefixRule{prefix: r.Prefix, rule: n})
 	}
 	// Longest prefix first, so the first match is the most specific.
-	for i := 1; i < len(rules); i++ {
-		for j := i; j > 0 && len(rules[j].prefix) > len(rules[j-1].prefix); j-- {
-			rules[j], rules[j-1] = rules[j-1], rules[j]
-		}
-	}
+	slices.SortStableFunc(rules, func(a, b prefixRule) int { return len(b.prefix) - len(a.prefix) })
 	if c.GeoDatabase != "" {
 		if _, err := g.db.Swap(c.GeoDatabase); err != nil {
 			return fmt.Errorf("edge.geo_database: %w", err)
@@ -72,7 +69,8 @@ func (g *edgeGeo) rule(path string) (geo.Rule, bool) {
 	return geo.Rule{}, false
 }
 
-// trustedProxies parses edge.trusted_proxies (validated by config).
+// trustedProxies parses edge.trusted_proxies, which config.Validate has
+// checked (an entry that does not parse is skipped).
 func trustedProxies(c config.Edge) []netip.Prefix {
 	var out []netip.Prefix
 	for _, p := range c.TrustedProxies {

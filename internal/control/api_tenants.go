@@ -222,8 +222,10 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request) error {
 	if err := a.allow(r, authz.ActionList, authz.Resource{Type: authz.TypeAPIKey, Tenant: id}, tenantNotFound(id)); err != nil {
 		return err
 	}
-	if _, err := a.getTenantAllowed(r, authz.ActionRead, id); err != nil {
-		return err
+	if _, err := a.tenants.GetTenant(r.Context(), id); errors.Is(err, tenant.ErrNotFound) {
+		return tenantNotFound(id)()
+	} else if err != nil {
+		return tenantError("get tenant "+id, err)
 	}
 	keys, err := a.tenants.ListKeys(r.Context(), id)
 	if err != nil {

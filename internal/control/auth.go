@@ -81,8 +81,8 @@ func newAuth(token string, keys KeyAuthenticator, failures *prometheus.CounterVe
 func (a *auth) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api := r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
-		if tok, ok := bearerToken(r.Header.Get("Authorization")); ok && api && a.keys != nil && !a.isOperatorToken(tok) {
-			if _, err := tenant.KeyID(tok); err == nil {
+		if tok, ok := bearerToken(r.Header.Get("Authorization")); ok && api && a.keys != nil {
+			if _, err := tenant.KeyID(tok); err == nil && !a.isOperatorToken(tok) {
 				a.guardKey(next, w, r, tok)
 				return
 			}

@@ -10,12 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"onair/internal/control"
+	"onair/internal/natstest"
 	"onair/internal/tenant"
 )
 
@@ -31,37 +29,11 @@ type tenantEnv struct {
 
 const opToken = "operator-secret-token"
 
-func newJetStream(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		ServerName: "control-test", DontListen: true, JetStream: true,
-		StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("embedded nats did not start within 10s")
-	}
-	nc, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
-
 func newTenantEnv(t *testing.T) *tenantEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	st := tenant.New(newJetStream(t), tenant.Config{}, nil)
+	st := tenant.New(natstest.JetStream(t, "control-test"), tenant.Config{}, nil)
 	e := &tenantEnv{fake: newFakeManager(), store: st, keys: map[string]string{}}
 	api, err := control.New(control.Config{Token: opToken, Tenants: st}, e.fake, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"onair/internal/kms"
+	"onair/internal/kvscan"
 )
 
 // Bucket is the default key-value bucket.
@@ -350,28 +351,5 @@ func (s *Store) each(ctx context.Context, filter string, fn func(jetstream.KeyVa
 	if s.kv == nil {
 		return errors.New("keystore: not open")
 	}
-	w, err := s.kv.WatchFiltered(ctx, []string{filter}, append(opts, jetstream.IgnoreDeletes())...)
-	if err != nil {
-		return fmt.Errorf("keystore: list %s: %w", filter, err)
-	}
-	defer w.Stop()
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				if err := ctx.Err(); err != nil {
-					return fmt.Errorf("keystore: list %s: %w", filter, err)
-				}
-				return fmt.Errorf("keystore: list %s: watcher stopped early", filter)
-			}
-			if e == nil {
-				return nil // nil marks the end of the current values
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("keystore: list %s: %w", filter, ctx.Err())
-		}
-	}
+	return kvscan.Each(ctx, s.kv, filter, fn, opts...)
 }

@@ -16,53 +16,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"onair/internal/kms"
+	"onair/internal/natstest"
 )
 
-// testNATS is an embedded JetStream server in a temporary directory.
+// testNATS is an embedded JetStream server (internal/natstest) with a
+// client connection and a scratch directory.
 type testNATS struct {
-	dir string
-	js  jetstream.JetStream
+	dir   string // scratch files (keyrings)
+	store string // the JetStream store directory
+	js    jetstream.JetStream
 }
 
 func startNATS(t *testing.T) *testNATS {
 	t.Helper()
-	dir := t.TempDir()
-	ns, err := server.NewServer(&server.Options{
-		ServerName: "keystore-test",
-		DontListen: true,
-		JetStream:  true,
-		StoreDir:   filepath.Join(dir, "jetstream"),
-		NoSigs:     true,
-		NoLog:      true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		t.Fatal("embedded nats did not start within 10s")
-	}
-	nc, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
-	if err != nil {
-		ns.Shutdown()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		nc.Close()
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testNATS{dir: dir, js: js}
+	srv := natstest.Start(t, "keystore-test")
+	return &testNATS{dir: t.TempDir(), store: srv.Dir, js: srv.Connect(t)}
 }
 
 func openStore(t *testing.T, n *testNATS, k kms.KMS, cfg Config) *Store {
@@ -159,7 +130,7 @@ func TestPlaintextNeverAtRest(t *testing.T) {
 
 	// The disk: every file under the JetStream directory.
 	var files, sawKID int
-	err := filepath.WalkDir(filepath.Join(n.dir, "jetstream"), func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(n.store, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

@@ -2,66 +2,33 @@ package session
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"onair/internal/kms"
+	"onair/internal/natstest"
 )
 
-// testNATS is an embedded, non-listening JetStream server in a temporary
-// directory (the internal/keystore test pattern).
+// testNATS is an embedded JetStream server (internal/natstest) and a
+// first client connection.
 type testNATS struct {
-	dir string // JetStream store directory
-	ns  *server.Server
+	dir string // the JetStream store directory
+	srv *natstest.Server
 	js  jetstream.JetStream
 }
 
 func startNATS(t *testing.T) *testNATS {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "jetstream")
-	ns, err := server.NewServer(&server.Options{
-		ServerName: "session-test",
-		DontListen: true,
-		JetStream:  true,
-		StoreDir:   dir,
-		NoSigs:     true,
-		NoLog:      true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		t.Fatal("embedded nats did not start within 10s")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	n := &testNATS{dir: dir, ns: ns}
-	n.js = n.connect(t)
-	return n
+	srv := natstest.Start(t, "session-test")
+	return &testNATS{dir: srv.Dir, srv: srv, js: srv.Connect(t)}
 }
 
 // connect opens another client connection (another "node").
-func (n *testNATS) connect(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	nc, err := nats.Connect(n.ns.ClientURL(), nats.InProcessServer(n.ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
+func (n *testNATS) connect(t *testing.T) jetstream.JetStream { return n.srv.Connect(t) }
 
 // newKeyring makes random KEKs; the first id is current.
 func newKeyring(t *testing.T, ids ...string) kms.Keyring {

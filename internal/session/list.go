@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"onair/internal/kvscan"
 )
 
 // List returns a channel's sessions with their personal data, revoked
@@ -24,7 +26,7 @@ func (s *Store) List(ctx context.Context, tenant, channel string) ([]Session, er
 		return nil, s.fail(opList, err)
 	}
 	var out []Session
-	err = each(ctx, kv, channelFilter(tenant, channel), func(e jetstream.KeyValueEntry) error {
+	err = kvscan.Each(ctx, kv, channelFilter(tenant, channel), func(e jetstream.KeyValueEntry) error {
 		r, err := decodeRecord(e.Key(), e.Value())
 		if err != nil {
 			return fmt.Errorf("session: %w", err)
@@ -61,7 +63,7 @@ func (s *Store) DeleteChannel(ctx context.Context, tenant, channel string) error
 	}
 	filter := channelFilter(tenant, channel)
 	var keys []string
-	err = each(ctx, kv, filter, func(e jetstream.KeyValueEntry) error {
+	err = kvscan.Each(ctx, kv, filter, func(e jetstream.KeyValueEntry) error {
 		keys = append(keys, e.Key())
 		return nil
 	}, jetstream.MetaOnly())
@@ -76,33 +78,4 @@ func (s *Store) DeleteChannel(ctx context.Context, tenant, channel string) error
 	s.touched.forgetPrefix(strings.TrimSuffix(filter, "*"))
 	s.log.Info("session: channel sessions deleted", "tenant", tenant, "channel", channel, "sessions", len(keys))
 	return nil
-}
-
-// each calls fn for every live entry whose key matches filter, as the
-// bucket holds them now.
-func each(ctx context.Context, kv jetstream.KeyValue, filter string, fn func(jetstream.KeyValueEntry) error, opts ...jetstream.WatchOpt) error {
-	w, err := kv.WatchFiltered(ctx, []string{filter}, append(opts, jetstream.IgnoreDeletes())...)
-	if err != nil {
-		return fmt.Errorf("session: list %s: %w", filter, err)
-	}
-	defer w.Stop()
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				if err := ctx.Err(); err != nil {
-					return fmt.Errorf("session: list %s: %w", filter, err)
-				}
-				return fmt.Errorf("session: list %s: watcher stopped early", filter)
-			}
-			if e == nil {
-				return nil // nil marks the end of the current values
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("session: list %s: %w", filter, ctx.Err())
-		}
-	}
 }

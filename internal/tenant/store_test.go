@@ -6,44 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"onair/internal/natstest"
 	"onair/internal/tenant"
 )
 
-// newJetStream starts an embedded, non-listening NATS server with
-// JetStream in a temporary directory (onair's internal/store pattern).
-func newJetStream(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		ServerName: "tenant-test",
-		DontListen: true,
-		JetStream:  true,
-		StoreDir:   t.TempDir(),
-		NoSigs:     true,
-		NoLog:      true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("embedded nats did not start within 10s")
-	}
-	nc, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
+// newJetStream starts an embedded JetStream server (internal/natstest).
+func newJetStream(t *testing.T) jetstream.JetStream { return natstest.JetStream(t, "tenant-test") }
 
 // clock is a settable time source.
 type clock struct {
